@@ -1,0 +1,21 @@
+# The two commands of the README: `make demo` and `make test`. Both set everything up first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.bootstrapped
+
+.PHONY: demo test bench lint clean
+$(STAMP): scripts/bootstrap.sh setup.cfg pyproject.toml
+	bash scripts/bootstrap.sh
+	touch $@
+
+demo: $(STAMP)
+	$(PY) -m mesosframe demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info
