@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything mesosframe needs on a fresh Debian 12 with Python 3.11, idempotently:
 #   1. Debian packages: zookeeper (tests, HA), runc and busybox-static (Unified Containers),
-#      iproute2 (multi-node tests), shellcheck (CI lint of vagrant/ scripts).
+#      iproute2 (multi-node tests), shellcheck and vagrant (CI checks of vagrant/).
 #   2. A virtualenv in .venv.
 #   3. pymesos 0.3.15. Its dependency http-parser 0.9.0 ships C code that does not compile on
 #      Python 3.11 (douban/pymesos#130), so http-parser is built from its own sdist with the C
@@ -19,11 +19,13 @@ command -v runc >/dev/null || need_apt+=(runc)
 command -v ip >/dev/null || need_apt+=(iproute2)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
+command -v vagrant >/dev/null || need_apt+=(vagrant)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "bootstrap: installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  # No recommends: vagrant's would pull in a hypervisor and a kernel; `vagrant validate` needs neither.
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
