@@ -1,0 +1,86 @@
+"""Benchmark: `GET /v2/apps` with 1,000 apps, over a real uvicorn server on loopback.
+
+Prints p50/p99 latency of the HTTP call, and the ratio to a baseline measured in the same process: building
+the same response body in Python without HTTP. Usage: `.venv/bin/python bench/longrun_api.py [apps] [requests]`.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import statistics
+import sys
+import threading
+import time
+
+import httpx
+import uvicorn
+
+from mesosframe.core.clock import FakeClock
+from schedulers.longrun.api import create_app
+from schedulers.longrun.memory import InMemoryLongrunService
+from schedulers.longrun.spec import parse_app
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main(n_apps: int = 1000, n_requests: int = 200) -> None:
+    service = InMemoryLongrunService(FakeClock())
+    started = time.perf_counter()
+    apps = [parse_app({"id": f"/bench/group-{i % 20}/app-{i}", "cmd": "sleep 1000", "instances": 1,
+                       "labels": {"team": f"t{i % 7}"}, "env": {"N": str(i)}}) for i in range(n_apps)]
+    service.update_apps(apps)
+    ticks = service.settle(max_ticks=20)
+    print(f"setup: {n_apps} apps, {len(service.tasks())} tasks, {ticks} ticks in "
+          f"{time.perf_counter() - started:.2f}s", flush=True)
+
+    baseline = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        json.dumps({"apps": [a.to_json() for a in service.apps()]})
+        baseline.append(time.perf_counter() - t0)
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        raise SystemExit("uvicorn did not start")
+    samples = []
+    size = 0
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        for i in range(n_requests + 10):
+            t0 = time.perf_counter()
+            response = client.get("/v2/apps")
+            elapsed = time.perf_counter() - t0
+            response.raise_for_status()
+            size = len(response.content)
+            if i >= 10:               # warm-up requests are not counted
+                samples.append(elapsed)
+            if i and i % 50 == 0:
+                print(f"  {i} requests, last {elapsed * 1000:.1f} ms", flush=True)
+        labelled = [client.get("/v2/apps", params={"label": "team==t3"}).elapsed.total_seconds() for _ in range(20)]
+    server.should_exit = True
+    thread.join(timeout=10)
+    base = statistics.median(baseline)
+    p50, p99 = percentile(samples, 0.50), percentile(samples, 0.99)
+    print(f"GET /v2/apps ({n_apps} apps, {size / 1024:.0f} KiB): p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
+          f"over {len(samples)} requests")
+    print(f"GET /v2/apps?label=team==t3: p50 {statistics.median(labelled) * 1000:.1f} ms")
+    print(f"baseline (serialise in process): {base * 1000:.1f} ms; HTTP p50 / baseline = {p50 / base:.2f}x")
+
+
+if __name__ == "__main__":
+    main(*(int(a) for a in sys.argv[1:3]))

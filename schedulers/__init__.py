@@ -1,0 +1,1 @@
+"""Schedulers built on mesosframe: longrun (Marathon-compatible) and cron (Chronos-compatible)."""
