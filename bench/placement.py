@@ -1,0 +1,125 @@
+"""Placement benchmark: 10,000 pending tasks on 1,000 offers, with constraints.
+
+The floor, measured in the same run, is the unavoidable wire work around one placement round: decoding the
+OFFERS event (json.loads) and encoding the ACCEPT calls with their TaskInfos (json.dumps). The measured work is
+building the offer views from that JSON, `place`, and turning each assignment's resources back into Mesos JSON
+(assembling the rest of each TaskInfo is the core's builder's work and is timed in neither). Floor and work
+are measured back to back in each run, in CPU time of this (single-threaded) process, and the median of the
+per-run ratios is reported: both damp the noise of a shared machine.
+Run: `python -m bench.placement [--policy firstfit|binpack|spread|all] [--repeat N]`. Goal: ratio <= 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+from mesosframe.matching import BinPack, Constraint, FirstFit, OfferView, Spread, TaskRequest, place
+from mesosframe.resources import ResourceRequest
+
+AGENTS = 1000
+TASKS = 10_000
+RACKS = 20
+GROUPS = 100
+POLICIES = {"firstfit": FirstFit, "binpack": BinPack, "spread": Spread}
+
+
+def offers_event(agents: int = AGENTS) -> str:
+    """The OFFERS event JSON: one offer per agent, 16 cpus, 64 GiB, 1000 ports, a rack and a zone attribute."""
+    offers = []
+    for i in range(agents):
+        offers.append({
+            "id": {"value": f"m1-O{i}"}, "framework_id": {"value": "m1-0000"},
+            "agent_id": {"value": f"m1-S{i}"}, "hostname": f"agent-{i:04d}.example",
+            "resources": [
+                {"name": "cpus", "type": "SCALAR", "scalar": {"value": 16.0}, "role": "*"},
+                {"name": "mem", "type": "SCALAR", "scalar": {"value": 65536.0}, "role": "*"},
+                {"name": "disk", "type": "SCALAR", "scalar": {"value": 400000.0}, "role": "*"},
+                {"name": "ports", "type": "RANGES", "role": "*",
+                 "ranges": {"range": [{"begin": 31000, "end": 31999}]}},
+            ],
+            "attributes": [{"name": "rack", "type": "TEXT", "text": {"value": f"r{i % RACKS}"}},
+                           {"name": "zone", "type": "TEXT", "text": {"value": f"z{i % 3}"}}],
+        })
+    return json.dumps({"type": "OFFERS", "offers": {"offers": offers}})
+
+
+def requests(tasks: int = TASKS, groups: int = GROUPS) -> list[TaskRequest]:
+    """`groups` apps of tasks/groups instances each; a quarter have UNIQUE hostname (10 instances), a quarter
+    MAX_PER rack, a quarter GROUP_BY rack, the rest none."""
+    per_group = tasks // groups
+    result = []
+    for g in range(groups):
+        kind = g % 4
+        if kind == 0:
+            constraints, count = (Constraint.parse(["hostname", "UNIQUE"]),), per_group
+        elif kind == 1:
+            constraints, count = (Constraint.parse(["rack", "MAX_PER", "10"]),), per_group
+        elif kind == 2:
+            constraints, count = (Constraint.parse(["rack", "GROUP_BY", str(RACKS)]),), per_group
+        else:
+            constraints, count = (), per_group
+        needs = ResourceRequest(cpus=0.5 + (g % 3) * 0.25, mem=256.0 * (1 + g % 4), disk=100.0, port_count=2)
+        result += [TaskRequest(f"app{g}.{n}", f"/app{g}", needs, constraints) for n in range(count)]
+    return result
+
+
+def task_info(assignment, resources: list[dict]) -> dict:
+    """A TaskInfo as the core's builder would make it."""
+    return {"name": assignment.key, "task_id": {"value": assignment.key}, "agent_id": {"value": assignment.agent_id},
+            "resources": resources, "command": {"value": "sleep 1000", "shell": True},
+            "discovery": {"visibility": "FRAMEWORK", "name": assignment.key,
+                          "ports": {"ports": [{"number": p, "protocol": "tcp"} for p in assignment.ports]}}}
+
+
+def accept_bodies(infos_by_offer: dict[str, list[dict]]) -> list[str]:
+    return [json.dumps({"framework_id": {"value": "m1-0000"}, "type": "ACCEPT",
+                        "accept": {"offer_ids": [{"value": offer_id}],
+                                   "operations": [{"type": "LAUNCH", "launch": {"task_infos": infos}}],
+                                   "filters": {"refuse_seconds": 5.0}}})
+            for offer_id, infos in infos_by_offer.items()]
+
+
+def run_once(event: str, pending: list[TaskRequest], policy) -> tuple[float, float, int]:
+    """(floor seconds, work seconds, tasks placed) for one placement round."""
+    t0 = time.process_time()
+    decoded = json.loads(event)                                              # floor: decode OFFERS
+    t1 = time.process_time()
+    views = [OfferView.from_mesos(o) for o in decoded["offers"]["offers"]]   # work: offer views,
+    result = place(pending, views, (), policy)                               # placement,
+    resources = [a.resources.to_mesos() for a in result.assignments]         # and resources back to JSON
+    t2 = time.process_time()
+    infos: dict[str, list[dict]] = {}                                        # (the core's TaskInfo builder)
+    for assignment, resource_json in zip(result.assignments, resources):
+        infos.setdefault(assignment.offer_id, []).append(task_info(assignment, resource_json))
+    t3 = time.process_time()
+    accept_bodies(infos)                                                     # floor: encode ACCEPTs
+    t4 = time.process_time()
+    return (t1 - t0) + (t4 - t3), t2 - t1, len(result.assignments)
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """Run the benchmark; returns the median ratio (work / floor, per run) for each policy."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--policy", choices=[*POLICIES, "all"], default="all")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    event = offers_event()
+    pending = requests()
+    print(f"{len(pending)} tasks in {GROUPS} groups on {AGENTS} offers", flush=True)
+    ratios = {}
+    for name in (POLICIES if args.policy == "all" else [args.policy]):
+        runs = []
+        for attempt in range(args.repeat):
+            floor, work, placed = run_once(event, pending, POLICIES[name]())
+            runs.append(work / floor)
+            print(f"{name} run {attempt + 1}: floor {floor * 1000:.1f} ms, work {work * 1000:.1f} ms, "
+                  f"ratio {work / floor:.2f}, placed {placed}/{len(pending)}", flush=True)
+        ratios[name] = statistics.median(runs)
+        print(f"{name}: median ratio {ratios[name]:.2f}, best {min(runs):.2f} (goal <= 2)", flush=True)
+    return ratios
+
+
+if __name__ == "__main__":
+    main()
