@@ -42,9 +42,13 @@ def kazoo_client(zk_hosts):
     """A started KazooClient inside this test's chroot."""
     from kazoo.client import KazooClient
 
+    root = KazooClient(hosts=zk_hosts.split("/", 1)[0], timeout=5)
+    root.start(timeout=10)
+    root.ensure_path("/" + zk_hosts.split("/", 1)[1])   # create the chroot before using it
+    root.stop()
+    root.close()
     client = KazooClient(hosts=zk_hosts, timeout=5)
     client.start(timeout=10)
-    client.ensure_path("/")
     yield client
     client.stop()
     client.close()
