@@ -1,0 +1,188 @@
+"""HTTP transport of the local master (aiohttp): the v1 scheduler API and the operator endpoints.
+
+`POST /api/v1/scheduler` (also `/master/api/v1/scheduler`): checks in the order of a Mesos 1.11 master
+(leadership 307/503, method 405, Content-Type 400/415, JSON 400, then the call's own checks), SUBSCRIBE
+answers 200 with a chunked RecordIO stream and `Mesos-Stream-Id`, other calls 202 with
+`Content-Length: 0`. `GET /version`, `GET /master/state` (also `/state`), `GET /health`.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from aiohttp import web
+
+from mesosframe.local.master.core import Master
+from mesosframe.local.master.state_json import master_state, version_json
+from mesosframe.local.master.validation import CallError, parse_json_body
+
+log = logging.getLogger("mesosframe.local.master")
+
+MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_PENDING_BYTES = 256 * 1024 * 1024
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def record(event: dict) -> bytes:
+    """One RecordIO record: `<length>\\n<compact json>`."""
+    data = _dumps(event).encode("utf-8")
+    return b"%d\n%s" % (len(data), data)
+
+
+class StreamSink:
+    """An `EventSink` that buffers RecordIO records for the subscription's HTTP response.
+
+    A subscriber that stops reading is cut off once `max_pending` bytes wait to be written (its stream
+    closes, as if it had disconnected), so it cannot make the master grow without bound."""
+
+    def __init__(self, max_pending: int = MAX_PENDING_BYTES) -> None:
+        self._chunks: list[bytes] = []
+        self._pending = 0
+        self._max_pending = max_pending
+        self._wakeup = asyncio.Event()
+        self.closed = False
+
+    def send(self, event: dict) -> None:
+        if self.closed:
+            return
+        data = record(event)
+        self._chunks.append(data)
+        self._pending += len(data)
+        self._wakeup.set()
+        if self._pending > self._max_pending:
+            log.warning("stream_cut_off pending_bytes=%d (subscriber not reading)", self._pending)
+            self._chunks.clear()
+            self.close()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wakeup.set()
+
+    async def pump(self, response: web.StreamResponse) -> None:
+        """Write buffered records until closed and drained (or the client goes away)."""
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            if self._chunks:
+                data, self._chunks, self._pending = b"".join(self._chunks), [], 0
+                await response.write(data)
+            if self.closed and not self._chunks:
+                return
+
+
+def _accepts_json(accept: str | None) -> bool:
+    """True when an Accept header (absent means anything) allows application/json."""
+    if not accept:
+        return True
+    types = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    return bool(types & {"application/json", "application/*", "*/*"})
+
+
+def _text(status: int, text: str, **headers: str) -> web.Response:
+    return web.Response(status=status, text=text, headers=headers)
+
+
+class MasterHttp:
+    """The aiohttp application around a `Master`."""
+
+    def __init__(self, master: Master) -> None:
+        self.master = master
+        self.app = web.Application(client_max_size=MAX_BODY_BYTES)
+        for path in ("/api/v1/scheduler", "/master/api/v1/scheduler"):
+            self.app.router.add_route("*", path, self.scheduler)
+        self.app.router.add_get("/version", self.version)
+        self.app.router.add_get("/master/state", self.state)
+        self.app.router.add_get("/state", self.state)
+        self.app.router.add_get("/master/state.json", self.state)
+        self.app.router.add_get("/health", self.health)
+        self.app.router.add_get("/master/health", self.health)
+        self._runner: web.AppRunner | None = None
+        self._sinks: set[StreamSink] = set()
+        self._closing = False
+        self.port = 0
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen on host:port (0 = any free port); returns the bound port."""
+        self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None,
+                                     handler_cancellation=True, shutdown_timeout=5.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port, reuse_address=True)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        """Refuse new calls (503), end every open stream, then close the server."""
+        self._closing = True
+        for sink in list(self._sinks):
+            sink.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def version(self, request: web.Request) -> web.Response:
+        return web.json_response(version_json())
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.Response(status=200)
+
+    async def state(self, request: web.Request) -> web.Response:
+        return web.json_response(master_state(self.master))
+
+    async def scheduler(self, request: web.Request) -> web.StreamResponse:
+        master = self.master
+        if self._closing:
+            return _text(503, "Master is shutting down")
+        if not master.leading:
+            if master.leader is None:
+                return _text(503, "No leading master")
+            host, port = master.leader
+            return web.Response(status=307, headers={"Location": f"//{host}:{port}/api/v1/scheduler"})
+        if request.method != "POST":
+            return _text(405, f"405 Method Not Allowed. Expecting one of {{ 'POST' }}, but received "
+                              f"'{request.method}'.", Allow="POST")
+        ctype = request.headers.get("Content-Type")
+        if ctype is None:
+            return _text(400, "Expecting 'Content-Type' to be present")
+        if request.content_type != "application/json":
+            return _text(415, "Expecting 'Content-Type' of application/json or application/x-protobuf"
+                         if request.content_type != "application/x-protobuf"
+                         else "This master accepts only 'Content-Type' application/json")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _text(413, f"Request body is larger than {MAX_BODY_BYTES} bytes")
+        stream_id = request.headers.get("Mesos-Stream-Id")
+        try:
+            call = parse_json_body(body)
+            if call.get("type") == "SUBSCRIBE" and stream_id is None:
+                if not _accepts_json(request.headers.get("Accept")):
+                    return _text(406, "Expecting 'Accept' to allow application/json or application/x-protobuf")
+                return await self._subscribe(request, call)
+            status = master.handle(call, stream_id)
+        except CallError as exc:
+            return _text(exc.status, exc.text)
+        except Exception:   # a bug must not wedge the master: answer 500 and keep serving
+            log.exception("call_failed")
+            return _text(500, "Internal error")
+        return web.Response(status=status)
+
+    async def _subscribe(self, request: web.Request, call: dict) -> web.StreamResponse:
+        sink = StreamSink()
+        framework_id, stream_id = self.master.subscribe(call, sink)
+        self._sinks.add(sink)
+        response = web.StreamResponse(status=200, headers={
+            "Content-Type": "application/json", "Mesos-Stream-Id": stream_id})
+        response.enable_chunked_encoding()
+        try:
+            await response.prepare(request)
+            await sink.pump(response)
+            await response.write_eof()
+        except ConnectionError:
+            pass
+        finally:
+            self._sinks.discard(sink)
+            if framework_id is not None:
+                self.master.stream_closed(framework_id, stream_id)
+        return response
