@@ -1,0 +1,134 @@
+"""End to end: launch N simulated tasks with mesosframe vs a naive pymesos framework (one task per offer,
+declining the rest), each against its own fresh LocalCluster of simulated agents. Prints both times and the
+ratio of launch rates (tasks reaching TASK_RUNNING per second). The baseline may stop at a time cap; rates
+are then compared over what it managed.
+
+    python bench/core_launch.py [--tasks 10000] [--agents 4] [--cap 60]
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from mesosframe.core import Demand, EngineConfig, Framework, SchedulerPlugin
+from mesosframe.tasks import TaskSpec
+
+AGENT = "cpus:1000;mem:1000000;disk:0;ports:[31000-32000]"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def cluster_process(agents: int):
+    """A LocalCluster in its own process (as a real master would be): yields its address."""
+    code = ("import sys; from mesosframe.local.cluster import LocalCluster; "
+            f"c = LocalCluster(agents=0, simulated_agents={agents}, agent_resources={AGENT!r}).start(); "
+            "print(c.master_address, flush=True); sys.stdin.read(); c.stop()")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+
+
+class Many(SchedulerPlugin):
+    name = "bench"
+
+    def __init__(self, n: int) -> None:
+        self.n, self.running = n, 0
+        self.spec = TaskSpec(name="t", command="sleep", cpus=0.01, mem=1)
+        self.keys = [f"t{i}" for i in range(n)]
+
+    def demand(self, now):
+        return [Demand(k, self.spec) for k in self.keys]
+
+    def on_status(self, task, now):
+        if task.state == "RUNNING":
+            self.running += 1
+
+    def is_done(self):
+        return self.running >= self.n
+
+
+def run_mesosframe(n: int, agents: int) -> float:
+    with cluster_process(agents) as master:
+        plugin = Many(n)
+        start = time.perf_counter()
+        fw = Framework("bench", [plugin], master=master,
+                       config=EngineConfig(refuse_seconds=1.0)).start()
+        ok = fw.run_until_done(timeout=600, poll=0.05)
+        elapsed = time.perf_counter() - start
+        fw.stop(failover=False)
+    assert ok, f"mesosframe launched only {plugin.running}"
+    return elapsed
+
+
+def run_naive(n: int, agents: int, cap: float) -> tuple[int, float]:
+    previous = signal.getsignal(signal.SIGINT)
+    from pymesos import MesosSchedulerDriver
+    signal.signal(signal.SIGINT, previous)
+
+    class Naive:
+        def __init__(self) -> None:
+            self.launched = self.running = 0
+            self.done = threading.Event()
+
+        def resourceOffers(self, driver, offers):
+            for offer in offers:
+                if self.launched >= n:
+                    driver.declineOffer([offer["id"]], {"refuse_seconds": 0.0})
+                    continue
+                i = self.launched
+                self.launched += 1
+                task = {"name": "t", "task_id": {"value": f"t{i}"}, "agent_id": offer["agent_id"],
+                        "command": {"value": "sleep"},
+                        "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.01}},
+                                      {"name": "mem", "type": "SCALAR", "scalar": {"value": 1.0}}]}
+                driver.launchTasks([offer["id"]], [task], {"refuse_seconds": 0.0})
+
+        def statusUpdate(self, driver, status):
+            if status["state"] == "TASK_RUNNING":
+                self.running += 1
+                if self.running >= n:
+                    self.done.set()
+
+        def __getattr__(self, name):
+            return lambda *args: None
+
+    with cluster_process(agents) as master:
+        sched = Naive()
+        start = time.perf_counter()
+        driver = MesosSchedulerDriver(sched, {"user": "root", "name": "naive", "failover_timeout": 0.0},
+                                      master, implicit_acknowledgements=True)
+        driver.start()
+        sched.done.wait(cap)
+        elapsed = time.perf_counter() - start
+        driver.stop()
+        driver.join()
+    return sched.running, elapsed
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--tasks", type=int, default=10_000)
+    p.add_argument("--agents", type=int, default=4)
+    p.add_argument("--cap", type=float, default=60.0, help="time cap for the naive baseline (s)")
+    args = p.parse_args()
+    naive_count, naive_time = run_naive(args.tasks, args.agents, args.cap)
+    ours = run_mesosframe(args.tasks, args.agents)
+    naive_rate, our_rate = naive_count / naive_time, args.tasks / ours
+    print(f"naive pymesos: {naive_count} tasks running in {naive_time:.1f} s ({naive_rate:.0f}/s)")
+    print(f"mesosframe:    {args.tasks} tasks running in {ours:.1f} s ({our_rate:.0f}/s)")
+    print(f"ratio: {our_rate / naive_rate:.1f}x faster (goal >= 5x)")
+
+
+if __name__ == "__main__":
+    main()

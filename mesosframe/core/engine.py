@@ -1,0 +1,375 @@
+"""The core's decision engine: all framework state, and deterministic handlers returning effects.
+
+`Engine.handle(event, now) -> list[Effect]` does no I/O: it reads plugins' demand, updates in-memory
+state (task records, reconciliation, suppression) and returns effects for the loop to apply in phase
+order (persist, driver, ack, notify). The loop reports back what failed (`revert_launch`), and calls
+`reevaluate(now)` after notifications, when plugins may have changed their demand.
+
+Safety rules kept here: a task record is persisted before its launch; a (plugin, key) has at most one
+live launch; every offer handled is accepted or declined; nothing is answered while paused
+(not leader, or leadership SUSPENDED) or not subscribed; an unknown non-terminal task is killed.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+from mesosframe.core import reconciliation as recon
+from mesosframe.core.effects import (Acknowledge, DeclineOffers, DeleteRecord, Effect, KillTask, Notify,
+                                     PutRecord, Revive, Suppress, TaskEnded)
+from mesosframe.core.events import (Disconnected, Event, FrameworkError, OfferRescinded, OffersReceived,
+                                    Subscribed, TaskStatusUpdated, Tick)
+from mesosframe.core.offers import Want, placement_spec, plan_round
+from mesosframe.core.plugin import SchedulerPlugin
+from mesosframe.errors import DriverError, ValidationError
+from mesosframe.model.task import TaskRecord
+from mesosframe.tasks import lifecycle
+from mesosframe.tasks.lifecycle import TaskState
+
+log = logging.getLogger("mesosframe.core.engine")
+
+
+class FrameworkRemovedError(DriverError):
+    """The master no longer knows our framework ID (removed or torn down); a new ID is never minted
+    silently, because tasks of the old one may still run."""
+
+
+class FrameworkIdMismatchError(DriverError):
+    """The master subscribed us with another framework ID than the stored one."""
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    refuse_seconds: float = 5.0
+    idle_refuse_seconds: float = 120.0
+    keep_terminal_seconds: float = 3600.0
+    replace_unknown_after: float = 300.0   # UNKNOWN/UNREACHABLE this long: kill it, free its key for a new launch
+    housekeeping_interval: float = 60.0
+    max_tasks_per_offer: int = 250
+    reconcile: recon.ReconcileConfig = recon.ReconcileConfig()
+
+
+_ADRIFT = frozenset({TaskState.UNKNOWN, TaskState.UNREACHABLE})
+
+
+def _blocks_key(record: TaskRecord) -> bool:
+    """A live task holds its key, unless it is adrift (UNKNOWN/UNREACHABLE) and was given up (goal STOPPED)."""
+    state = TaskState(record.state)
+    return not state.is_terminal and not (state in _ADRIFT and record.goal == "STOPPED")
+
+
+def _value(obj: Mapping | None) -> str | None:
+    return obj.get("value") if isinstance(obj, Mapping) else None
+
+
+class Engine:
+    def __init__(self, name: str, plugins: Sequence[SchedulerPlugin], *, config: EngineConfig = EngineConfig(),
+                 policy=None, new_id: Callable[[str], str] | None = None) -> None:
+        self.name = name
+        self.plugins: dict[str, SchedulerPlugin] = {p.name: p for p in plugins}
+        if len(self.plugins) != len(plugins):
+            raise ValidationError("plugin names must be unique", "plugins")
+        self.config = config
+        self.policy = policy
+        self.new_id = new_id or (lambda prefix: f"{prefix}.{uuid.uuid4().hex[:12]}")
+        self.framework_id: str | None = None
+        self.records: dict[str, TaskRecord] = {}
+        self.active: dict[tuple[str, str], set[str]] = {}
+        self.subscribed = False
+        self.paused = True
+        self.suppressed: bool | None = None
+        self.recon = recon.ReconcileState(config=config.reconcile)
+        self.agents: dict[str, object] = {}
+        self.no_match: dict[str, object] = {}
+        self.invalid: dict[str, tuple[object, ValidationError]] = {}
+        self.error: Exception | None = None
+        self.dirty = False
+
+    # -- keys --------------------------------------------------------------------------------------------
+    @property
+    def framework_id_key(self) -> str:
+        return f"frameworks/{self.name}/framework_id"
+
+    def task_key(self, task_id: str) -> str:
+        return f"frameworks/{self.name}/tasks/{task_id}"
+
+    def plugin_key(self, plugin: str, name: str) -> str:
+        return f"frameworks/{self.name}/plugins/{plugin}/{name}"
+
+    # -- leadership --------------------------------------------------------------------------------------
+    def recover(self, framework_id: str | None, records: Sequence[TaskRecord]) -> list[Effect]:
+        """Start leading with the persisted framework ID and task records; plugins get `recover`."""
+        self.framework_id = framework_id
+        self.records = {r.task_id: r for r in records}
+        self.active = {}
+        for r in records:
+            if _blocks_key(r):
+                self.active.setdefault((r.plugin, r.key), set()).add(r.task_id)
+        self.paused = False
+        return [Notify(name, "recover", (tuple(r for r in records if r.plugin == name),))
+                for name in self.plugins]
+
+    def pause(self) -> None:
+        """SUSPENDED or not leading: make no decisions (statuses stay unacknowledged, offers unanswered)."""
+        self.paused = True
+
+    def resume(self, now: float) -> list[Effect]:
+        """Leadership RESUMED: reconcile again, as statuses may have been skipped while paused."""
+        self.paused = False
+        if not self.subscribed:
+            return []
+        self.recon, effects = recon.on_subscribed(self.recon, self.live_tasks(), now)
+        return [*effects, *self.reevaluate(now, force=True)]
+
+    # -- queries -------------------------------------------------------------------------------------------
+    def live_tasks(self) -> list[tuple[str, str | None]]:
+        return [(r.task_id, r.agent_id) for r in self.records.values() if not TaskState(r.state).is_terminal]
+
+    def pending_wants(self, now: float) -> list[Want]:
+        wants = []
+        for plugin in self.plugins.values():
+            for demand in plugin.demand(now):
+                if (plugin.name, demand.key) in self.active:
+                    continue
+                want = Want(plugin.name, plugin.priority, demand)
+                bad = self.invalid.get(want.ref)
+                if bad is not None and bad[0] == demand.spec:
+                    continue
+                wants.append(want)
+        return wants
+
+    def usage(self) -> dict[str, tuple[float, float]]:
+        """Per plugin (cpus, mem) of live tasks, from their recorded launch size."""
+        out: dict[str, list[float]] = {}
+        for r in self.records.values():
+            if not TaskState(r.state).is_terminal:
+                u = out.setdefault(r.plugin, [0.0, 0.0])
+                u[0] += float(r.labels.get("cpus", 0.0))
+                u[1] += float(r.labels.get("mem", 0.0))
+        return {k: (v[0], v[1]) for k, v in out.items()}
+
+    # -- events --------------------------------------------------------------------------------------------
+    def handle(self, event: Event, now: float) -> list[Effect]:
+        if isinstance(event, TaskStatusUpdated):
+            return self._on_status(event.status, now)
+        if isinstance(event, OffersReceived):
+            return self._on_offers(event.offers, now)
+        if isinstance(event, Subscribed):
+            return self._on_subscribed(event, now)
+        if isinstance(event, Disconnected):
+            self.subscribed = False
+            self.recon = recon.on_disconnected(self.recon)
+            return []
+        if isinstance(event, FrameworkError):
+            return self._on_error(event.message)
+        if isinstance(event, Tick):
+            return self._on_tick(now)
+        if isinstance(event, OfferRescinded):
+            return []
+        return []
+
+    def _on_subscribed(self, event: Subscribed, now: float) -> list[Effect]:
+        effects: list[Effect] = []
+        if self.framework_id is None:
+            self.framework_id = event.framework_id
+            effects.append(PutRecord(self.framework_id_key, {"framework_id": event.framework_id}))
+        elif self.framework_id != event.framework_id:
+            self.error = FrameworkIdMismatchError(
+                f"stored framework id {self.framework_id} but subscribed as {event.framework_id}")
+            self.paused = True
+            return []
+        self.subscribed = True
+        self.suppressed = None
+        if self.paused:
+            return effects
+        self.recon, reconcile = recon.on_subscribed(self.recon, self.live_tasks(), now)
+        return [*effects, *reconcile, *self.reevaluate(now, force=True)]
+
+    def _on_error(self, message: str) -> list[Effect]:
+        self.subscribed = False
+        self.paused = True
+        lowered = message.lower()
+        if "failed over" in lowered:
+            self.error = DriverError(f"another scheduler took over framework {self.framework_id}: {message}")
+        else:
+            self.error = FrameworkRemovedError(f"master error for framework {self.framework_id}: {message}")
+        log.error("framework_error framework_id=%s message=%s", self.framework_id, message)
+        return []
+
+    def _on_tick(self, now: float) -> list[Effect]:
+        effects: list[Effect] = []
+        if self.subscribed and not self.paused:
+            self.recon, reconcile = recon.on_timer(self.recon, now)
+            effects.extend(reconcile)
+        effects.extend(self._replace_adrift(now))
+        horizon = now - self.config.keep_terminal_seconds
+        for task_id, r in list(self.records.items()):
+            if TaskState(r.state).is_terminal and r.updated_at < horizon and not self.paused:
+                del self.records[task_id]
+                effects.append(DeleteRecord(self.task_key(task_id)))
+        return effects
+
+    def _replace_adrift(self, now: float) -> list[Effect]:
+        """Give up tasks UNKNOWN/UNREACHABLE for `replace_unknown_after`: kill them (should they come back)
+        and free their keys, so that their plugin's demand launches replacements (as Marathon does)."""
+        if self.paused or not self.subscribed:
+            return []
+        effects: list[Effect] = []
+        limit = now - self.config.replace_unknown_after
+        for task_id, r in list(self.records.items()):
+            if TaskState(r.state) in _ADRIFT and r.goal != "STOPPED" and r.updated_at <= limit:
+                new, kills = lifecycle.apply(r, lifecycle.KillRequested(), now)
+                self.records[task_id] = new
+                self._free(new)
+                self.dirty = True
+                log.warning("task_replaced task_id=%s state=%s", task_id, r.state)
+                effects.extend([PutRecord(self.task_key(task_id), new.to_json()), *kills])
+        return effects
+
+    def reevaluate(self, now: float, force: bool = False) -> list[Effect]:
+        """REVIVE when some plugin has demand again, SUPPRESS when none has (once per change)."""
+        self.dirty = False
+        if not self.subscribed or self.paused:
+            return []
+        has_demand = bool(self.pending_wants(now))
+        if has_demand and (self.suppressed is not False or force):
+            self.suppressed = False
+            return [Revive()]
+        if not has_demand and self.suppressed is not True:
+            self.suppressed = True
+            return [Suppress()]
+        return []
+
+    # -- offers --------------------------------------------------------------------------------------------
+    def _on_offers(self, offers: Sequence[dict], now: float) -> list[Effect]:
+        if not self.subscribed or self.paused or not offers:
+            return []
+        ids = tuple(o["id"]["value"] for o in offers)
+        self.remember_agents(offers)
+        wants = self.pending_wants(now)
+        if not wants:
+            effects: list[Effect] = [DeclineOffers(ids, self.config.idle_refuse_seconds)]
+            if self.suppressed is not True:
+                self.suppressed = True
+                effects.append(Suppress())
+            return effects
+        live = {w.ref for w in wants}
+        self.no_match = {ref: reason for ref, reason in self.no_match.items() if ref in live}
+        plan = plan_round(offers, wants, existing=self._placed(), usage=self.usage(), policy=self.policy,
+                          framework_id=self.framework_id or "", refuse_seconds=self.config.refuse_seconds,
+                          new_id=self.new_id, max_per_offer=self.config.max_tasks_per_offer)
+        persist: list[Effect] = []
+        notify: list[Effect] = []
+        for launch in plan.launches:
+            spec = placement_spec(launch.want.demand.spec)
+            for task_id in launch.task_ids:
+                record = TaskRecord(task_id=task_id, plugin=launch.want.plugin, name=spec.name,
+                                    key=launch.want.demand.key, group=launch.want.group,
+                                    agent_id=launch.agent_id, hostname=launch.hostname, launched_at=now,
+                                    updated_at=now, labels={"cpus": str(spec.cpus), "mem": str(spec.mem)})
+                self.records[task_id] = record
+                self.active.setdefault((record.plugin, record.key), set()).add(task_id)
+                persist.append(PutRecord(self.task_key(task_id), record.to_json()))
+                notify.append(Notify(record.plugin, "on_launched", (record, now)))
+            self.no_match.pop(launch.want.ref, None)
+        for ref, reason in plan.unplaced.items():
+            self.no_match[ref] = reason
+            plugin, key = ref.split("/", 1)
+            notify.append(Notify(plugin, "on_no_match", (key, reason, now)))
+        for ref, error in plan.invalid.items():
+            plugin, key = ref.split("/", 1)
+            spec = next(w.demand.spec for w in wants if w.ref == ref)
+            self.invalid[ref] = (spec, error)
+            notify.append(Notify(plugin, "on_invalid", (key, error, now)))
+        effects = [*persist, *plan.accepts]
+        if plan.decline is not None:
+            effects.append(plan.decline)
+        self.dirty = True
+        return [*effects, *notify]
+
+    def _placed(self):
+        from mesosframe.matching import Agent, PlacedInstance
+        placed = []
+        for r in self.records.values():
+            if r.agent_id and not TaskState(r.state).is_terminal:
+                agent = self.agents.get(r.agent_id) or Agent(r.agent_id, r.hostname or "")
+                placed.append(PlacedInstance(r.group, agent))
+        return placed
+
+    def remember_agents(self, offers: Sequence[dict]) -> None:
+        from mesosframe.matching import Agent
+        for offer in offers:
+            self.agents[offer["agent_id"]["value"]] = Agent.from_offer(offer)
+
+    def revert_launch(self, task_ids: Sequence[str]) -> list[Effect]:
+        """The ACCEPT carrying `task_ids` was not sent: forget them and free their keys."""
+        effects: list[Effect] = []
+        for task_id in task_ids:
+            record = self.records.pop(task_id, None)
+            if record is None:
+                continue
+            self._free(record)
+            effects.append(DeleteRecord(self.task_key(task_id)))
+        self.dirty = True
+        return effects
+
+    def _free(self, record: TaskRecord) -> None:
+        live = self.active.get((record.plugin, record.key))
+        if live is not None:
+            live.discard(record.task_id)
+            if not live:
+                del self.active[(record.plugin, record.key)]
+
+    # -- statuses and kills --------------------------------------------------------------------------------
+    def _on_status(self, status: dict, now: float) -> list[Effect]:
+        if self.paused:
+            return []
+        task_id = _value(status.get("task_id")) or ""
+        agent_id = _value(status.get("agent_id"))
+        ack: list[Effect] = []
+        if status.get("uuid") and agent_id:
+            ack.append(Acknowledge(agent_id, task_id, status["uuid"]))
+        try:
+            state = TaskState.from_wire(status.get("state", ""))
+        except ValueError:
+            log.warning("unknown_task_state task_id=%s state=%s", task_id, status.get("state"))
+            return ack
+        record = self.records.get(task_id)
+        if record is None:
+            if not state.is_terminal:
+                log.warning("unknown_task_killed task_id=%s state=%s", task_id, state.value)
+                return [KillTask(task_id, agent_id), *ack]
+            return ack
+        event = lifecycle.StatusObserved(state, agent_id, status.get("healthy"),
+                                         status.get("reason"), status.get("message"))
+        new, lifecycle_effects = lifecycle.apply(record, event, now)
+        self.recon, _ = recon.on_status(self.recon, task_id, now)
+        effects: list[Effect] = []
+        changed = (new.state, new.healthy) != (record.state, record.healthy)
+        if changed:
+            effects.append(PutRecord(self.task_key(task_id), new.to_json()))
+        self.records[task_id] = new
+        for effect in lifecycle_effects:
+            if isinstance(effect, TaskEnded):
+                self._free(new)
+                self.dirty = True
+            else:
+                effects.append(effect)
+        effects.extend(ack)
+        if changed and new.plugin in self.plugins:
+            effects.append(Notify(new.plugin, "on_status", (new, now)))
+        return effects
+
+    def kill(self, task_id: str, now: float) -> list[Effect]:
+        """Set a task's goal to STOPPED and kill it (again) unless it is terminal."""
+        record = self.records.get(task_id)
+        if record is None:
+            raise KeyError(task_id)
+        new, effects = lifecycle.apply(record, lifecycle.KillRequested(), now)
+        self.records[task_id] = new
+        out: list[Effect] = [PutRecord(self.task_key(task_id), new.to_json())]
+        if self.subscribed and not self.paused:
+            out.extend(effects)
+        return out

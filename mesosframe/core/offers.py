@@ -1,0 +1,188 @@
+"""One offer round, PURE: pending demand + offers -> ACCEPTs (with TaskInfos), DECLINEs and no-match reasons.
+
+`order_wants` shares offers among plugins: higher `priority` first; within a priority, plugins take turns
+by lowest dominant share (DRF over cpus and mem, counting their running tasks and what this round has
+given them so far). `plan_round` then calls `mesosframe.matching.place` once with the ordered requests
+(several tasks may land on one offer), builds TaskInfos with `tasks.builder`, and declines every offer
+that gets nothing. Every offer in the input is answered exactly once: accepted or declined.
+"""
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Sequence
+
+from mesosframe import calls
+from mesosframe.core.effects import AcceptOffer, DeclineOffers
+from mesosframe.core.plugin import Demand
+from mesosframe.errors import ValidationError
+from mesosframe.matching import (Constraint, FirstFit, NoMatch, OfferView, PlacedInstance,
+                                 PlacementPolicy, TaskRequest, place)
+from mesosframe.resources import ResourceRequest
+from mesosframe.tasks.builder import build_task_group, build_task_info, validate
+from mesosframe.tasks.spec import TaskGroupSpec, TaskSpec
+
+
+@dataclass(frozen=True)
+class Want:
+    """One pending demand of one plugin."""
+    plugin: str
+    priority: int
+    demand: Demand
+
+    @property
+    def ref(self) -> str:
+        return f"{self.plugin}/{self.demand.key}"
+
+    @property
+    def group(self) -> str:
+        spec = self.demand.spec
+        return f"{self.plugin}/{self.demand.group or spec.name}"
+
+
+@dataclass(frozen=True)
+class Launch:
+    """A task (or group) placed on an offer: persist its record(s), then ACCEPT."""
+    want: Want
+    task_ids: tuple[str, ...]
+    offer_id: str
+    agent_id: str
+    hostname: str
+    operation: dict
+
+
+@dataclass
+class RoundPlan:
+    launches: list[Launch] = field(default_factory=list)
+    accepts: list[AcceptOffer] = field(default_factory=list)
+    decline: DeclineOffers | None = None
+    unplaced: dict[str, NoMatch] = field(default_factory=dict)
+    invalid: dict[str, ValidationError] = field(default_factory=dict)
+
+
+def placement_spec(spec: TaskSpec | TaskGroupSpec) -> TaskSpec:
+    return spec.total() if isinstance(spec, TaskGroupSpec) else spec
+
+
+def check_want(want: Want) -> None:
+    """Validate a demand (key, spec(s), constraints); raises ValidationError."""
+    want.demand.check(want.plugin)
+    spec = want.demand.spec
+    if isinstance(spec, TaskGroupSpec):
+        if not spec.tasks:
+            raise ValidationError("a task group needs at least one task", "tasks")
+        for i, task in enumerate(spec.tasks):
+            validate(task, f"tasks[{i}]")
+    else:
+        validate(spec)
+    constraints_of(placement_spec(spec))
+
+
+def constraints_of(spec: TaskSpec) -> tuple[Constraint, ...]:
+    """The spec's constraints as `Constraint`s (raw Marathon lists are parsed)."""
+    out = []
+    for i, item in enumerate(spec.constraints):
+        out.append(item if isinstance(item, Constraint) else Constraint.parse(list(item), f"constraints[{i}]"))
+    return tuple(out)
+
+
+def _request(want: Want) -> TaskRequest:
+    spec = placement_spec(want.demand.spec)
+    needs = ResourceRequest(cpus=spec.cpus, mem=spec.mem, disk=spec.disk, gpus=spec.gpus,
+                            port_count=spec.ports, role=spec.role)
+    return TaskRequest(want.ref, want.group, needs, constraints_of(spec))
+
+
+def dominant_share(cpus: float, mem: float, total_cpus: float, total_mem: float) -> float:
+    return max(cpus / total_cpus if total_cpus else 0.0, mem / total_mem if total_mem else 0.0)
+
+
+def order_wants(wants: Sequence[Want], usage: Mapping[str, tuple[float, float]],
+                totals: tuple[float, float]) -> list[Want]:
+    """Priority first (higher first), then DRF turns among plugins of equal priority; stable per plugin."""
+    by_priority: dict[int, dict[str, deque[Want]]] = defaultdict(lambda: defaultdict(deque))
+    for want in wants:
+        by_priority[want.priority][want.plugin].append(want)
+    ordered: list[Want] = []
+    for priority in sorted(by_priority, reverse=True):
+        queues = by_priority[priority]
+        used = {p: list(usage.get(p, (0.0, 0.0))) for p in queues}
+        while queues:
+            plugin = min(queues, key=lambda p: (dominant_share(*used[p], *totals), p))
+            want = queues[plugin].popleft()
+            ordered.append(want)
+            spec = placement_spec(want.demand.spec)
+            used[plugin][0] += spec.cpus
+            used[plugin][1] += spec.mem
+            if not queues[plugin]:
+                del queues[plugin]
+    return ordered
+
+
+def plan_round(offers: Sequence[dict], wants: Sequence[Want], *, existing: Iterable[PlacedInstance] = (),
+               usage: Mapping[str, tuple[float, float]] | None = None, policy: PlacementPolicy | None = None,
+               framework_id: str, refuse_seconds: float, new_id: Callable[[str], str],
+               max_per_offer: int | None = None) -> RoundPlan:
+    """Place `wants` on `offers`. `new_id(prefix)` mints a task/executor id (the only impure input).
+
+    At most `max_per_offer` launches go on one offer (huge ACCEPTs stall masters), and only the first
+    `max_per_offer x len(offers)` wants are considered; demand left over for that reason stays pending
+    (not "unplaced"), and the offers are accepted with refuse_seconds 0 so that what remains of them
+    comes back at once.
+    """
+    plan = RoundPlan()
+    views = [OfferView.from_mesos(o) for o in offers]
+    valid: list[Want] = []
+    for want in wants:
+        try:
+            check_want(want)
+            valid.append(want)
+        except ValidationError as exc:
+            plan.invalid[want.ref] = exc
+    totals = (sum(v.resources.cpus for v in views), sum(v.resources.mem for v in views))
+    ordered = order_wants(valid, usage or {}, totals)
+    more_demand = max_per_offer is not None and len(ordered) > max_per_offer * len(views)
+    if more_demand:
+        ordered = ordered[: max_per_offer * len(views)]   # the rest cannot be launched this round anyway
+    by_ref = {w.ref: w for w in ordered}
+    result = place([_request(w) for w in ordered], views, existing, policy or FirstFit())
+    operations: dict[str, list[dict]] = defaultdict(list)
+    task_ids: dict[str, list[str]] = defaultdict(list)
+    capped: set[str] = set()
+    for a in result.assignments:
+        want = by_ref[a.key]
+        if max_per_offer is not None and len(task_ids[a.offer_id]) >= max_per_offer:
+            capped.add(a.offer_id)
+            continue
+        try:
+            launch = _launch(want, a.offer_id, a.agent_id, a.hostname, a.resources.to_mesos(), a.ports,
+                             framework_id, new_id)
+        except ValidationError as exc:
+            plan.invalid[want.ref] = exc
+            continue
+        plan.launches.append(launch)
+        operations[a.offer_id].append(launch.operation)
+        task_ids[a.offer_id].extend(launch.task_ids)
+    unused = [v.offer_id for v in views if v.offer_id not in operations]
+    refuse = {oid: 0.0 if (more_demand or oid in capped) else refuse_seconds for oid in operations}
+    plan.accepts = [AcceptOffer(oid, tuple(ops), refuse[oid], tuple(task_ids[oid]))
+                    for oid, ops in operations.items()]
+    if unused:
+        plan.decline = DeclineOffers(tuple(unused), refuse_seconds)
+    plan.unplaced = dict(result.unplaced)
+    return plan
+
+
+def _launch(want: Want, offer_id: str, agent_id: str, hostname: str, resources: list[dict],
+            ports: Sequence[int], framework_id: str, new_id: Callable[[str], str]) -> Launch:
+    spec = want.demand.spec
+    prefix = f"{want.plugin}.{want.demand.key}"
+    if isinstance(spec, TaskGroupSpec):
+        ids = tuple(new_id(f"{prefix}.{t.name}") for t in spec.tasks)
+        executor, infos = build_task_group(spec, ids, new_id(f"{prefix}.executor"), framework_id, agent_id,
+                                           ports=ports)
+        return Launch(want, ids, offer_id, agent_id, hostname, calls.launch_group(executor, infos))
+    task_id = new_id(prefix)
+    info = build_task_info(spec, task_id, agent_id, resources=resources, ports=ports)
+    return Launch(want, (task_id,), offer_id, agent_id, hostname, calls.launch([info]))
+

@@ -1,0 +1,241 @@
+"""`PyMesosDriver`: the `MesosDriver` on top of pymesos's `MesosSchedulerDriver`.
+
+Designed around pymesos's weaknesses (see docs): callbacks only convert payloads into core events and put
+them on the inbox (`sink`), never raising; acknowledgements are explicit; a call without a subscribed
+stream raises `NotSubscribedError` instead of being dropped; call bodies come from `mesosframe.calls`;
+acknowledgements go through `AckSender` worker connections (queued after the core persisted the update);
+HTTP errors become `CallRejectedError`; pymesos is kept from installing its SIGINT handler at import
+(this module may be imported from any thread); for `zk://` masters `mesosframe.ha.MasterDetector` (which keeps
+digest credentials) finds the leading master and pymesos is given `host:port`, re-pointed on change.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import signal
+from typing import Any, Sequence
+
+from mesosframe import calls
+from mesosframe.core.events import (AgentLost, Disconnected, FrameworkError, Heartbeat, OfferRescinded,
+                                    OffersReceived, Subscribed, TaskStatusUpdated)
+from mesosframe.driver.acks import AckSender
+from mesosframe.driver.base import EventSink
+from mesosframe.errors import CallRejectedError, DriverError, NotSubscribedError
+
+
+def _import_pymesos():
+    """Import pymesos without letting it install its SIGINT handler (it calls `signal.signal` at import,
+    which also fails outside the main thread): for the import only, `signal.signal` just reports the
+    current handler. pymesos then keeps that handler as its "previous" one and never runs its own."""
+    original = signal.signal
+    signal.signal = lambda signum, handler: signal.getsignal(signum)
+    try:
+        from pymesos import MesosSchedulerDriver  # noqa: deliberately late
+    finally:
+        signal.signal = original
+    return MesosSchedulerDriver
+
+
+MesosSchedulerDriver = _import_pymesos()
+log = logging.getLogger("mesosframe.driver.pymesos")
+_HTTP_ERROR = re.compile(r"Failed to send request (\d{3}): (.*)", re.S)
+
+
+class _Driver(MesosSchedulerDriver):
+    """pymesos's driver, remembering the heartbeat interval the master announced."""
+
+    heartbeat_interval = 15.0
+
+    def on_subscribed(self, info: dict) -> None:
+        self.heartbeat_interval = float(info.get("heartbeat_interval_seconds") or 15.0)
+        super().on_subscribed(info)
+
+
+class _Callbacks:
+    """pymesos Scheduler callbacks: convert and enqueue, nothing else; never raise into the IO thread."""
+
+    def __init__(self, owner: "PyMesosDriver") -> None:
+        self.owner = owner
+
+    def _put(self, event) -> None:
+        try:
+            self.owner.sink(event)
+        except Exception:  # pragma: no cover - the sink is a queue put
+            log.exception("sink_failed event=%s", type(event).__name__)
+
+    def registered(self, driver, framework_id, master_info) -> None:
+        self.owner._subscribed = True
+        self._put(Subscribed(framework_id["value"], driver.heartbeat_interval))
+
+    def reregistered(self, driver, master_info) -> None:
+        self.owner._subscribed = True
+        self._put(Subscribed(driver.framework_id, driver.heartbeat_interval))
+
+    def disconnected(self, driver) -> None:
+        self.owner._subscribed = False
+        self._put(Disconnected("stream closed"))
+
+    def resourceOffers(self, driver, offers) -> None:
+        self._put(OffersReceived(tuple(dict(o) for o in offers)))
+
+    def offerRescinded(self, driver, offer_id) -> None:
+        self._put(OfferRescinded(offer_id["value"]))
+
+    def statusUpdate(self, driver, status) -> None:
+        self._put(TaskStatusUpdated(dict(status)))
+
+    def processHeartBeat(self, driver) -> None:
+        self._put(Heartbeat())
+
+    def error(self, driver, message) -> None:
+        self.owner._subscribed = False
+        self._put(FrameworkError(str(message)))
+
+    def slaveLost(self, driver, agent_id) -> None:
+        self._put(AgentLost(agent_id["value"]))
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args: None  # inverse offers, executor lost, messages: not used by the core
+
+
+class PyMesosDriver:
+    """`master` is `host:port`, `http://host:port` or `zk://[user:pass@]hosts/path`."""
+
+    def __init__(self, master: str, *, principal: str | None = None, secret: str | None = None,
+                 detect_timeout: float = 30.0) -> None:
+        self.master = master
+        self.principal = principal
+        self.secret = secret
+        self.detect_timeout = detect_timeout
+        self.sink: EventSink = lambda event: None
+        self._driver: _Driver | None = None
+        self._detector = None
+        self._framework_info: dict = {}
+        self._subscribed = False
+        self._acks: AckSender | None = None
+
+    @property
+    def subscribed(self) -> bool:
+        return self._subscribed and self._driver is not None and self._driver.connected
+
+    def start(self, sink: EventSink, framework_info: dict) -> None:
+        self.sink = sink
+        self._framework_info = dict(framework_info)
+        address = self._resolve()
+        self._driver = _Driver(_Callbacks(self), dict(self._framework_info), address, use_addict=False,
+                               implicit_acknowledgements=False, principal=self.principal, secret=self.secret,
+                               failover=True)
+        self._driver.start()
+        if self._acks is None:
+            self._acks = AckSender(self._ack_target)
+        log.info("driver_started master=%s", address)
+
+    def _ack_target(self) -> tuple[str, str, dict[str, str]] | None:
+        driver = self._driver
+        if driver is None or not self.subscribed:
+            return None
+        master, stream_id = driver.master, driver.stream_id
+        if not master or not stream_id:
+            return None
+        auth = driver._basic_credential
+        return master, stream_id, ({"Authorization": auth} if auth else {})
+
+    def _resolve(self) -> str:
+        if self.master.startswith(("zk://", "zoo://")):
+            from mesosframe.ha import MasterDetector
+            if self._detector is None:
+                self._detector = MasterDetector(self.master, on_change=self._on_master_change)
+                self._detector.start()
+            return self._detector.wait_for_leader(self.detect_timeout)
+        address = self.master.split("://", 1)[-1].rstrip("/")
+        return address if ":" in address else address + ":5050"
+
+    def _on_master_change(self, address: str | None) -> None:
+        driver = self._driver
+        if driver is not None and address:
+            log.info("master_changed master=%s", address)
+            driver.change_master(address)
+
+    def stop(self, failover: bool = True) -> None:
+        driver, self._driver = self._driver, None
+        self._subscribed = False
+        if driver is not None:
+            if not failover and driver.connected:
+                try:
+                    self._send_with(driver, calls.teardown(driver.framework_id))
+                except DriverError as exc:
+                    log.warning("teardown_failed error=%s", exc)
+            driver.stop(failover=True)
+            driver.join()
+        if self._detector is not None:
+            self._detector.stop()
+            self._detector = None
+        if self._acks is not None:
+            self._acks.close()
+            self._acks = None
+
+    def reconnect(self) -> None:
+        driver = self._driver
+        if driver is not None and driver.framework_id:
+            self._framework_info["id"] = {"value": driver.framework_id}
+        if driver is not None:
+            self._driver = None
+            self._subscribed = False
+            driver.stop(failover=True)
+            driver.join()
+        self.start(self.sink, self._framework_info)  # the ack workers and detector are kept
+
+    # -- calls ---------------------------------------------------------------------------------------------
+    def _framework_id(self) -> str:
+        driver = self._driver
+        if driver is None or not self.subscribed or not driver.framework_id:
+            raise NotSubscribedError("no subscribed stream to the master")
+        return driver.framework_id
+
+    def _send(self, body: dict[str, Any]) -> None:
+        driver = self._driver
+        if driver is None or not self.subscribed:
+            raise NotSubscribedError(f"{body['type']} not sent: not subscribed")
+        self._send_with(driver, body)
+
+    @staticmethod
+    def _send_with(driver: _Driver, body: dict[str, Any]) -> None:
+        try:
+            driver._send(body, headers={})  # fresh headers: pymesos mutates its default dict
+        except RuntimeError as exc:
+            match = _HTTP_ERROR.match(str(exc))
+            if match:
+                raise CallRejectedError(int(match.group(1)), match.group(2)[:500]) from exc
+            raise NotSubscribedError(f"{body['type']} not sent: {exc}") from exc
+        except OSError as exc:
+            raise DriverError(f"{body['type']} failed: {exc}") from exc
+
+    def accept(self, offer_id: str, operations: Sequence[dict], refuse_seconds: float) -> None:
+        self._send(calls.accept(self._framework_id(), [offer_id], operations, refuse_seconds))
+
+    def decline(self, offer_ids: Sequence[str], refuse_seconds: float) -> None:
+        self._send(calls.decline(self._framework_id(), offer_ids, refuse_seconds))
+
+    def kill(self, task_id: str, agent_id: str | None = None) -> None:
+        self._send(calls.kill(self._framework_id(), task_id, agent_id))
+
+    def acknowledge(self, agent_id: str, task_id: str, uuid: str) -> None:
+        """Queued to the ack workers (sent after this returns; a failed ack is resent by the agent)."""
+        body = calls.acknowledge(self._framework_id(), agent_id, task_id, uuid)
+        if self._acks is None:
+            raise NotSubscribedError("ACKNOWLEDGE not sent: driver not started")
+        self._acks.send(body)
+
+    def reconcile(self, tasks: Sequence[tuple[str, str | None]]) -> None:
+        self._send(calls.reconcile(self._framework_id(), tasks))
+
+    def revive(self, roles: Sequence[str] = ()) -> None:
+        self._send(calls.revive(self._framework_id(), roles))
+
+    def suppress(self, roles: Sequence[str] = ()) -> None:
+        self._send(calls.suppress(self._framework_id(), roles))
+
+    def teardown(self) -> None:
+        self._send(calls.teardown(self._framework_id()))

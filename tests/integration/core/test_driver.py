@@ -1,0 +1,66 @@
+"""PyMesosDriver against the local master: zk:// detection (credentials kept), NotSubscribedError, SIGINT."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mesosframe.core.framework import Framework
+from mesosframe.core.plugin import Demand, SchedulerPlugin
+from mesosframe.driver.pymesos_driver import PyMesosDriver
+from mesosframe.errors import NotSubscribedError
+from mesosframe.local.cluster import LocalCluster
+from mesosframe.tasks import TaskSpec, TaskState
+
+
+class One(SchedulerPlugin):
+    name = "one"
+    state = None
+
+    def demand(self, now):
+        spec = TaskSpec(name="only", command="true", cpus=0.1, mem=16,
+                        labels={"mesosframe.sim/duration": "0.1"})
+        return [] if self.state else [Demand("only", spec)]
+
+    def on_status(self, task, now):
+        if TaskState(task.state).is_terminal:
+            self.state = task.state
+
+    def is_done(self):
+        return self.state is not None
+
+
+def test_zk_master_url_is_detected_and_used(kazoo_client, zk_url):
+    with LocalCluster(agents=0, simulated_agents=1) as cluster:
+        info = cluster.run(lambda: cluster.master.master_info(for_zookeeper=True))
+        kazoo_client.create("/mesos/json.info_", json.dumps(info).encode(), ephemeral=True, sequence=True,
+                            makepath=True)
+        plugin = One()
+        fw = Framework("zk-hello", [plugin], master=f"{zk_url}/mesos").start()
+        try:
+            assert fw.run_until_done(timeout=30), fw.error
+            assert plugin.state == "FINISHED"
+        finally:
+            fw.stop(failover=False)
+
+
+def test_calls_before_subscription_raise_instead_of_dropping():
+    driver = PyMesosDriver("127.0.0.1:1")
+    for call in (lambda: driver.decline(["o"], 5.0), lambda: driver.revive(), lambda: driver.kill("t"),
+                 lambda: driver.acknowledge("a", "t", "u"), lambda: driver.reconcile([])):
+        with pytest.raises(NotSubscribedError):
+            call()
+
+
+IN_THREAD = ("t = threading.Thread(target=lambda: __import__('mesosframe.driver.pymesos_driver')); "
+             "t.start(); t.join(); import sys; assert 'mesosframe.driver.pymesos_driver' in sys.modules")
+
+
+@pytest.mark.parametrize("importer", ["import mesosframe.driver.pymesos_driver", IN_THREAD])
+def test_importing_the_driver_keeps_the_sigint_handler(importer):
+    code = ("import signal, threading; before = signal.getsignal(signal.SIGINT); " + importer + "; "
+            "assert signal.getsignal(signal.SIGINT) is before, signal.getsignal(signal.SIGINT); print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "ok", out.stderr

@@ -1,0 +1,320 @@
+"""The core loop with FakeDriver + FakeClock: offers answered, suppress/revive, persist-before-launch,
+acks after persist, pause while suspended, framework ID reuse, watchdog."""
+from __future__ import annotations
+
+import pytest
+
+from mesosframe.core.clock import FakeClock
+from mesosframe.core.engine import FrameworkRemovedError
+from mesosframe.core.events import (Disconnected, FrameworkError, LeadershipChanged, OffersReceived,
+                                    TaskStatusUpdated)
+from mesosframe.core.framework import Framework
+from mesosframe.driver.fake import FakeDriver
+from mesosframe.errors import StoreUnavailableError
+from mesosframe.state import MemoryStateStore
+from mesosframe.tasks.spec import TaskGroupSpec, TaskSpec
+
+from core_helpers import ListPlugin, offer, status
+
+
+class LoggingStore(MemoryStateStore):
+    def __init__(self, log: list, fail: bool = False) -> None:
+        super().__init__()
+        self.log, self.fail = log, fail
+
+    def put(self, key, value, expected_version):
+        if self.fail:
+            raise StoreUnavailableError("down")
+        self.log.append(("put", key))
+        return super().put(key, value, expected_version)
+
+
+class LoggingDriver(FakeDriver):
+    def __init__(self, log: list) -> None:
+        super().__init__()
+        self.log = log
+
+    def _call(self, *call):
+        super()._call(*call)
+        self.log.append(call[:1])
+
+
+def make(plugins, store=None, log=None, **kw):
+    log = [] if log is None else log
+    driver = LoggingDriver(log)
+    clock = FakeClock()
+    fw = Framework("fw", plugins, driver=driver, store=store or LoggingStore(log), clock=clock, **kw)
+    fw.start(thread=False)
+    fw.step()
+    return fw, driver, clock, log
+
+
+def subscribed(plugins, **kw):
+    fw, driver, clock, log = make(plugins, **kw)
+    driver.subscribe("F-0001")
+    fw.step()
+    return fw, driver, clock, log
+
+
+def offered(driver, fw, *offers):
+    driver.emit(OffersReceived(tuple(offers)))
+    fw.step()
+
+
+def answered_offer_ids(driver) -> list[str]:
+    ids = [c[1] for c in driver.named("accept")]
+    for c in driver.named("decline"):
+        ids.extend(c[1])
+    return ids
+
+
+@pytest.mark.parametrize("n_tasks,offers,accepted,declined", [
+    (0, [offer(offer_id="A")], 0, 1),
+    (1, [offer(offer_id="A"), offer("a2", offer_id="B")], 1, 1),
+    (3, [offer(offer_id="A", cpus=4)], 1, 0),                        # several tasks on one offer
+    (5, [offer(offer_id="A", cpus=2), offer("a2", offer_id="B", cpus=2)], 2, 0),
+    (2, [offer(offer_id="A", cpus=0.5), offer("a2", offer_id="B", mem=10)], 0, 2),
+])
+def test_every_offer_is_answered_once(n_tasks, offers, accepted, declined):
+    plugin = ListPlugin(keys=[f"k{i}" for i in range(n_tasks)])
+    fw, driver, *_ = subscribed([plugin])
+    offered(driver, fw, *offers)
+    assert sorted(answered_offer_ids(driver)) == sorted(o["id"]["value"] for o in offers)
+    assert len(driver.named("accept")) == accepted
+    assert len(driver.named("decline")) == (1 if declined else 0)
+
+
+def test_records_persisted_before_accept_and_ack_after_persist():
+    plugin = ListPlugin(keys=["a"])
+    fw, driver, clock, log = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="A"))
+    (task_id,) = fw.engine.records
+    assert log.index(("put", f"frameworks/fw/tasks/{task_id}")) < log.index(("accept",))
+    log.clear()
+    driver.emit(TaskStatusUpdated(status(task_id, "RUNNING")))
+    fw.step()
+    assert log == [("put", f"frameworks/fw/tasks/{task_id}"), ("acknowledge",)]
+    assert plugin.seen == [("a", "RUNNING")]
+
+
+def test_suppress_when_no_demand_and_revive_when_it_returns():
+    plugin = ListPlugin(keys=["a"], retries=1)
+    fw, driver, clock, log = subscribed([plugin])
+    assert driver.named("revive")
+    offered(driver, fw, offer(offer_id="A"))
+    assert driver.calls[-1][0] == "suppress"          # all demand launched
+    (task_id,) = fw.engine.records
+    driver.emit(TaskStatusUpdated(status(task_id, "FAILED")))
+    fw.step()
+    assert driver.calls[-1][0] == "revive"            # retry wanted
+    offered(driver, fw, offer(offer_id="B"))
+    new_id = [t for t in fw.engine.records if t != task_id][0]
+    driver.emit(TaskStatusUpdated(status(new_id, "FINISHED")))
+    fw.step()
+    toggles = [c[0] for c in driver.calls if c[0] in ("suppress", "revive")]
+    assert plugin.is_done() and toggles == ["revive", "suppress", "revive", "suppress"]
+    offered(driver, fw, offer(offer_id="C"))
+    assert driver.calls[-1] == ("decline", ("C",), 120.0)
+
+
+def test_no_match_reasons_are_queryable_and_told_to_plugin():
+    plugin = ListPlugin(keys=["big"], spec=TaskSpec(name="big", command="x", cpus=64, mem=10))
+    fw, driver, *_ = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="A"), offer("a2", offer_id="B"))
+    reasons = fw.pending_reasons()
+    fw.step()
+    nomatch = reasons.result(timeout=0)["p/big"]
+    assert nomatch.reasons == {"cpus": 2} and plugin.no_match["big"] is nomatch
+
+
+def test_invalid_spec_is_reported_not_launched_and_offer_declined():
+    plugin = ListPlugin(keys=["bad"], spec=TaskSpec(name="bad name", command="x"))
+    fw, driver, *_ = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="A"))
+    assert plugin.invalid["bad"].path == "name"
+    assert driver.named("decline") and not driver.named("accept")
+
+
+def test_priority_then_fairness_between_plugins():
+    low = ListPlugin("low", keys=["l0", "l1"], priority=0)
+    high = ListPlugin("high", keys=["h0", "h1"], priority=10)
+    fw, driver, *_ = subscribed([low, high])
+    offered(driver, fw, offer(offer_id="A", cpus=2.0))
+    assert {r.plugin for r in fw.engine.records.values()} == {"high"}
+    a, b = ListPlugin("a", keys=["a0", "a1", "a2"]), ListPlugin("b", keys=["b0", "b1", "b2"])
+    fw, driver, *_ = subscribed([a, b])
+    offered(driver, fw, offer(offer_id="A", cpus=4.0))
+    plugins = sorted(r.plugin for r in fw.engine.records.values())
+    assert plugins == ["a", "a", "b", "b"]
+
+
+def test_store_failure_declines_launch_and_skips_ack():
+    log: list = []
+    store = LoggingStore(log)
+    plugin = ListPlugin(keys=["a"])
+    fw, driver, *_ = subscribed([plugin], store=store, log=log)
+    store.fail = True
+    offered(driver, fw, offer(offer_id="A"))
+    assert not driver.named("accept") and driver.named("decline")[-1][1] == ("A",)
+    assert fw.engine.records == {} and fw.engine.active == {}
+    driver.emit(TaskStatusUpdated(status("p.a.x", "RUNNING")))
+
+
+def test_accept_not_sent_when_disconnected_reverts_the_launch():
+    plugin = ListPlugin(keys=["a"])
+    fw, driver, *_ = subscribed([plugin])
+    driver.subscribed = False                       # the stream broke, event not yet seen
+    offered(driver, fw, offer(offer_id="A"))
+    assert fw.engine.records == {} and fw.store.list("frameworks/fw/tasks") == []
+
+
+def test_unknown_running_task_is_killed_and_acknowledged():
+    fw, driver, *_ = subscribed([ListPlugin(keys=[])])
+    driver.emit(TaskStatusUpdated(status("stranger", "RUNNING")))
+    fw.step()
+    assert driver.named("kill") == [("kill", "stranger", "a1")] and driver.named("acknowledge")
+
+
+def test_master_generated_status_without_uuid_is_not_acknowledged():
+    plugin = ListPlugin(keys=["a"])
+    fw, driver, *_ = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="A"))
+    (task_id,) = fw.engine.records
+    driver.emit(TaskStatusUpdated(status(task_id, "LOST", uuid=False)))
+    fw.step()
+    assert not driver.named("acknowledge") and fw.engine.records[task_id].state == "LOST"
+
+
+def test_suspended_makes_no_decisions_and_resumed_reconciles():
+    plugin = ListPlugin(keys=["a", "b"])
+    fw, driver, *_ = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="A", cpus=1))
+    (task_id,) = fw.engine.records
+    fw.loop.put(LeadershipChanged("SUSPENDED"))
+    fw.step()
+    before = list(driver.calls)
+    offered(driver, fw, offer(offer_id="B"))
+    driver.emit(TaskStatusUpdated(status(task_id, "RUNNING")))
+    fw.step()
+    assert driver.calls == before and fw.engine.records[task_id].state == "STAGING"
+    fw.loop.put(LeadershipChanged("RESUMED"))
+    fw.step()
+    assert driver.calls[len(before)] == ("reconcile", ((task_id, "a1"),))
+
+
+def test_lost_leadership_stops_driver_with_failover():
+    fw, driver, *_ = subscribed([ListPlugin(keys=["a"])])
+    fw.loop.put(LeadershipChanged("LOST"))
+    fw.step()
+    assert driver.stopped == [True] and fw.engine.paused and not fw.leading
+
+
+def test_framework_id_persisted_and_reused_by_next_leader():
+    store = MemoryStateStore()
+    plugin = ListPlugin(keys=["a"])
+    fw, driver, *_ = subscribed([plugin], store=store)
+    offered(driver, fw, offer(offer_id="A"))
+    (task_id,) = fw.engine.records
+    # a second instance on the same store
+    fw2, driver2, *_ = make([ListPlugin(keys=["a"])], store=store)
+    assert driver2.framework_info["id"] == {"value": "F-0001"}
+    assert task_id in fw2.engine.records and ("p", "a") in fw2.engine.active
+    driver2.subscribe("F-0001")
+    fw2.step()
+    assert driver2.named("reconcile")[0] == ("reconcile", ((task_id, "a1"),))
+    offered(driver2, fw2, offer(offer_id="B"))
+    assert not driver2.named("accept")                # the task may be running: never launched twice
+
+
+def test_master_error_surfaces_typed_error_and_stops_deciding():
+    fw, driver, *_ = subscribed([ListPlugin(keys=["a"])])
+    driver.emit(FrameworkError("Framework has been removed"))
+    fw.step()
+    assert isinstance(fw.error, FrameworkRemovedError) and fw.engine.paused
+    assert driver.stopped == [True]                   # no silent re-registration under a new ID
+    assert fw.run_until_done(timeout=0.01) is False
+
+
+def test_heartbeat_watchdog_reconnects():
+    fw, driver, clock, _ = subscribed([ListPlugin(keys=[])])
+    clock.advance(74.0)
+    fw.step()
+    assert not driver.named("reconnect")
+    clock.advance(2.0)
+    fw.step()
+    assert driver.named("reconnect")
+
+
+def test_explicit_reconciliation_retried_until_fresh():
+    plugin = ListPlugin(keys=["a"])
+    fw, driver, clock, _ = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="A"))
+    (task_id,) = fw.engine.records
+    driver.emit(Disconnected())
+    driver.subscribe("F-0001")
+    fw.step()
+    n = len(driver.named("reconcile"))
+    clock.advance(1.0)
+    fw.step()
+    assert len(driver.named("reconcile")) == n + 1
+    driver.emit(TaskStatusUpdated(status(task_id, "RUNNING", uuid=False)))
+    fw.step()
+    clock.advance(100.0)
+    fw.step()
+    assert len(driver.named("reconcile")) == n + 1
+
+
+def test_kill_command_future():
+    plugin = ListPlugin(keys=["a"])
+    fw, driver, *_ = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="A"))
+    (task_id,) = fw.engine.records
+    future = fw.kill(task_id)
+    missing = fw.kill("nope")
+    fw.step()
+    future.result(timeout=0)
+    assert driver.named("kill") == [("kill", task_id, "a1")]
+    with pytest.raises(KeyError):
+        missing.result(timeout=0)
+
+
+def test_task_group_is_launched_with_launch_group():
+    group = TaskGroupSpec("pod", (TaskSpec(name="a", command="x"), TaskSpec(name="b", command="y")))
+    plugin = ListPlugin(keys=["g"], spec=group)
+    fw, driver, *_ = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="A"))
+    (accept,) = driver.named("accept")
+    (op,) = accept[2]
+    assert op["type"] == "LAUNCH_GROUP" and len(op["launch_group"]["task_group"]["tasks"]) == 2
+    assert len(fw.engine.records) == 2 and len(fw.engine.active[("p", "g")]) == 2
+
+
+def test_task_unknown_too_long_is_killed_and_replaced():
+    from mesosframe.core.engine import EngineConfig
+    plugin = ListPlugin(keys=["a"])
+    fw, driver, clock, _ = subscribed([plugin], config=EngineConfig(replace_unknown_after=30.0,
+                                                                    housekeeping_interval=10.0))
+    offered(driver, fw, offer(offer_id="A"))
+    (old,) = fw.engine.records
+    driver.emit(TaskStatusUpdated(status(old, "UNKNOWN", uuid=False)))
+    fw.step()
+    clock.advance(20.0)
+    fw.step()
+    assert not driver.named("kill") and ("p", "a") in fw.engine.active
+    clock.advance(10.0)
+    fw.step()
+    assert driver.named("kill") == [("kill", old, "a1")] and ("p", "a") not in fw.engine.active
+    offered(driver, fw, offer(offer_id="B"))
+    assert len(driver.named("accept")) == 2
+    assert fw.engine.records[old].goal == "STOPPED"
+
+
+def test_launches_per_offer_are_capped_and_the_rest_comes_back_at_once():
+    from mesosframe.core.engine import EngineConfig
+    plugin = ListPlugin(keys=[f"k{i}" for i in range(5)], spec=TaskSpec(name="s", command="x", cpus=0.1, mem=1))
+    fw, driver, *_ = subscribed([plugin], config=EngineConfig(max_tasks_per_offer=2))
+    offered(driver, fw, offer(offer_id="A"))
+    (accept,) = driver.named("accept")
+    assert len(accept[2]) == 2 and accept[3] == 0.0          # capped: refuse 0 to get the rest back
+    assert fw.engine.no_match == {}                           # left-over demand is pending, not "unplaced"
+    assert driver.calls[-1][0] != "suppress"                  # demand remains: stay revived
