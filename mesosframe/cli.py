@@ -12,6 +12,8 @@ from mesosframe.errors import MesosframeError
 # (subcommand module, what it adds). A module that is missing is left out of the command.
 SUBCOMMANDS = (
     "mesosframe.local.command",       # local: the embedded master and agents
+    "mesosframe.local.agent_command", # agent: one agent joining a (remote) master
+    "mesosframe.local.multinode",     # demo-multinode: the multi-host topology in network namespaces
     "mesosframe.demo",                # demo: local cluster + bundled schedulers + sample workload
     "schedulers.longrun.command",     # longrun, apps
     "schedulers.cron.command",        # cron, jobs
@@ -20,7 +22,7 @@ SUBCOMMANDS = (
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mesosframe", description="Mesos frameworks made easy.")
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default: the command's own)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         try:
@@ -36,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+    level = args.log_level or getattr(args, "default_log_level", "INFO")
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if not getattr(args, "func", None):
         parser.print_help()

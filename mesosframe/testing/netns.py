@@ -74,7 +74,8 @@ class Host:
         _ip("link", "set", self.veth, "up")
 
     def kill_all(self, sig: int = signal.SIGKILL) -> None:
-        """Kill every process group started through this host."""
+        """Kill every process group started through this host, then anything else still running in its
+        namespace (task processes that started sessions of their own)."""
         for proc in self.processes:
             if proc.poll() is None:
                 try:
@@ -87,6 +88,11 @@ class Host:
             except subprocess.TimeoutExpired:
                 log.warning("process_did_not_exit host=%s pid=%s", self.name, proc.pid)
         self.processes.clear()
+        for pid in _ip("netns", "pids", self.netns, check=False).stdout.split():
+            try:
+                os.kill(int(pid), sig)
+            except ProcessLookupError:
+                pass
 
 
 class NetworkLab:

@@ -47,8 +47,12 @@ def test_close_leaves_nothing_behind():
     lab = NetworkLab("t2").start()
     host = lab.add_host("a")
     proc = host.popen(["sleep", "600"])
+    escaped = host.popen(["setsid", "--fork", "sleep", "601"])   # leaves our process group
+    escaped.wait(10)
+    assert "601" in subprocess.run(["pgrep", "-af", "sleep 601"], capture_output=True, text=True).stdout
     lab.close()
     assert proc.poll() is not None
+    assert subprocess.run(["pgrep", "-f", "sleep 601"], capture_output=True).returncode == 1
     assert "mf-t2-a" not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert "mf-t2" not in links
