@@ -9,7 +9,7 @@ that gets nothing. Every offer in the input is answered exactly once: accepted o
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Mapping, Sequence
 
 from mesosframe import calls
@@ -145,31 +145,48 @@ def plan_round(offers: Sequence[dict], wants: Sequence[Want], *, existing: Itera
     if more_demand:
         ordered = ordered[: max_per_offer * len(views)]   # the rest cannot be launched this round anyway
     by_ref = {w.ref: w for w in ordered}
-    result = place([_request(w) for w in ordered], views, existing, policy or FirstFit())
     operations: dict[str, list[dict]] = defaultdict(list)
     task_ids: dict[str, list[str]] = defaultdict(list)
     capped: set[str] = set()
-    for a in result.assignments:
-        want = by_ref[a.key]
-        if max_per_offer is not None and len(task_ids[a.offer_id]) >= max_per_offer:
-            capped.add(a.offer_id)
-            continue
-        try:
-            launch = _launch(want, a.offer_id, a.agent_id, a.hostname, a.resources.to_mesos(), a.ports,
-                             framework_id, new_id)
-        except ValidationError as exc:
-            plan.invalid[want.ref] = exc
-            continue
-        plan.launches.append(launch)
-        operations[a.offer_id].append(launch.operation)
-        task_ids[a.offer_id].extend(launch.task_ids)
+    placed = list(existing)
+    pending, available = ordered, views
+    # Placement may put more than `max_per_offer` tasks on one offer; what is cut off is placed again on
+    # the offers that still have room (with what is left of them), so no offer is declined while demand
+    # that fits it waits.
+    first_pass = True
+    while pending and available:
+        result = place([_request(w) for w in pending], available, placed, policy or FirstFit())
+        if first_pass:   # later passes see fewer offers: their misses are not "why it is not placed"
+            plan.unplaced.update(result.unplaced)
+            first_pass = False
+        agents = {v.offer_id: v.agent for v in available}
+        cut: list[Want] = []
+        for a in result.assignments:
+            want = by_ref[a.key]
+            if max_per_offer is not None and len(task_ids[a.offer_id]) >= max_per_offer:
+                capped.add(a.offer_id)
+                cut.append(want)
+                continue
+            try:
+                launch = _launch(want, a.offer_id, a.agent_id, a.hostname, a.resources.to_mesos(), a.ports,
+                                 framework_id, new_id)
+            except ValidationError as exc:
+                plan.invalid[want.ref] = exc
+                continue
+            plan.launches.append(launch)
+            operations[a.offer_id].append(launch.operation)
+            task_ids[a.offer_id].extend(launch.task_ids)
+            placed.append(PlacedInstance(want.group, agents[a.offer_id]))
+        pending = cut
+        available = [replace(v, resources=result.remaining[v.offer_id]) for v in available
+                     if v.offer_id not in capped and v.offer_id in result.remaining]
+    more_demand = more_demand or bool(pending)
     unused = [v.offer_id for v in views if v.offer_id not in operations]
     refuse = {oid: 0.0 if (more_demand or oid in capped) else refuse_seconds for oid in operations}
     plan.accepts = [AcceptOffer(oid, tuple(ops), refuse[oid], tuple(task_ids[oid]))
                     for oid, ops in operations.items()]
     if unused:
         plan.decline = DeclineOffers(tuple(unused), refuse_seconds)
-    plan.unplaced = dict(result.unplaced)
     return plan
 
 

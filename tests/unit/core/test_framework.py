@@ -318,3 +318,15 @@ def test_launches_per_offer_are_capped_and_the_rest_comes_back_at_once():
     assert len(accept[2]) == 2 and accept[3] == 0.0          # capped: refuse 0 to get the rest back
     assert fw.engine.no_match == {}                           # left-over demand is pending, not "unplaced"
     assert driver.calls[-1][0] != "suppress"                  # demand remains: stay revived
+
+
+def test_what_the_cap_cuts_off_one_offer_goes_to_the_others_instead_of_declining_them():
+    from mesosframe.core.engine import EngineConfig
+    plugin = ListPlugin(keys=[f"k{i}" for i in range(5)], spec=TaskSpec(name="s", command="x", cpus=0.1, mem=1))
+    fw, driver, *_ = subscribed([plugin], config=EngineConfig(max_tasks_per_offer=2))
+    offered(driver, fw, offer(offer_id="A", agent="a1"), offer(offer_id="B", agent="a2"),
+            offer(offer_id="C", agent="a3"))
+    accepts = {a[1]: a for a in driver.named("accept")}
+    assert sorted(len(a[2]) for a in accepts.values()) == [1, 2, 2]   # 5 tasks over 3 offers, <= 2 each
+    assert driver.named("decline") == []                               # no offer turned away
+    assert fw.engine.no_match == {}
