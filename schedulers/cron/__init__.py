@@ -9,6 +9,13 @@
     SlotLedger, recover(run, observed, now, policy, deadline)        exactly-once slot records, failover
     CronEngine(store)                                                the core the Mesos plugin drives
     CronService, InMemoryCronService, create_app(service)            REST API (FastAPI), Chronos 3 routes
+    CronPlugin(store, clock)                                         the engine as a core SchedulerPlugin
+    MesosCronService(plugin, framework, address=, leader_lookup=)    CronService over the core loop
+    task_spec(job, run), demand_key(job, slot_ms, attempt)           what a run launches, and its identity
+
+On Mesos (not imported here, as they start threads and servers): `server.CronServer` / `server.start_demo_cron`
+(scheduler process: Framework + REST + HA), `command` (`mesosframe cron` and `mesosframe jobs`),
+`client.CronClient`. The exactly-once protocol across failovers is documented in `plugin.py` and `ledger.py`.
 
 Schedule rules (month ends, time zones, DST gaps and repeats) are documented in `schedule.py`.
 """
@@ -20,13 +27,17 @@ from .engine import CronEngine, UnknownJobError
 from .history import RunRecord, duration_stats
 from .job import ConcurrencyPolicy, Job
 from .ledger import SlotLedger, SlotTakenError, recover
+from .mesos import MesosCronService
+from .plugin import CronPlugin
 from .runs import Run, RunKind, RunPolicy, RunState, admit, apply, plan_due, task_id_for
 from .schedule import CronSchedule, IsoSchedule, Schedule, next_run, parse_schedule
 from .service import CronService, InMemoryCronService
+from .taskspec import demand_key, task_spec
 
 __all__ = [
     "ConcurrencyPolicy",
     "CronEngine",
+    "CronPlugin",
     "CronSchedule",
     "CronService",
     "CycleError",
@@ -35,6 +46,7 @@ __all__ = [
     "IsoSchedule",
     "Job",
     "JobGraph",
+    "MesosCronService",
     "MissingParentError",
     "Run",
     "RunKind",
@@ -48,10 +60,12 @@ __all__ = [
     "admit",
     "apply",
     "create_app",
+    "demand_key",
     "duration_stats",
     "next_run",
     "parse_schedule",
     "plan_due",
     "recover",
+    "task_spec",
     "task_id_for",
 ]

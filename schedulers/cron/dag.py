@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from mesosframe.errors import ValidationError
 
@@ -88,7 +89,16 @@ class JobGraph:
         return None
 
     def children(self, name: str) -> list[str]:
-        return sorted(child for child, parents in self.parents.items() if name in parents)
+        return self._children.get(name, [])
+
+    @cached_property
+    def _children(self) -> dict[str, list[str]]:
+        """Each job's children, sorted (built once per graph: graphs are immutable)."""
+        index: dict[str, list[str]] = {}
+        for child in sorted(self.parents):
+            for parent in self.parents[child]:
+                index.setdefault(parent, []).append(child)
+        return index
 
     def with_job(self, name: str, parents: Iterable[str] = ()) -> JobGraph:
         """The graph with `name` added or its parents replaced; validated."""

@@ -25,13 +25,14 @@ import logging
 from collections import deque
 from collections.abc import Mapping
 
-from mesosframe.errors import KeyNotFoundError, ValidationError
+from mesosframe.errors import KeyNotFoundError, ValidationError, VersionConflictError
 from mesosframe.state import StateStore
 
 from .dag import DependencyState, JobGraph
 from .history import RunRecord, record_of
 from .job import Job
-from .ledger import SlotLedger, SlotTakenError, recover
+from .ledger import SlotLedger, SlotTakenError, recover, run_to_json
+from .outcome import counted, fan_out
 from .runs import (ACTIVE, Admission, KillRequested, LaunchTask, Launched, MarkedSuccess, RecordOutcome,
                    Run, RunKind, RunPolicy, RunState, TaskUpdate, Tick, admit, apply, plan_due)
 from .schedule import CronSchedule, Schedule, format_instant, parse_schedule
@@ -69,6 +70,8 @@ class CronEngine:
         self.history: dict[str, deque[RunRecord]] = {}
         self.cursors: dict[str, float | None] = {}
         self._versions: dict[str, int | None] = {}
+        self._next_slots: dict[str, tuple[float | None, Schedule, float | None]] = {}
+        self._slots_min: tuple[float | None] | None = None
 
     # -- jobs -------------------------------------------------------------------------------------------
     def put_job(self, job: Job, now: float) -> Job:
@@ -92,6 +95,7 @@ class CronEngine:
         if isinstance(schedule, CronSchedule) and self.cursors.get(job.name) is None:
             self.cursors[job.name] = now  # cron slots count from the job's creation (or switch to cron)
         self.cursors.setdefault(job.name, None)
+        self._slots_min = None
         self.history.setdefault(job.name, deque(maxlen=self.keep_history))
         return job
 
@@ -125,41 +129,66 @@ class CronEngine:
         self.ledger.delete_job(name)
         for table in (self.jobs, self.created, self.schedules, self.cursors, self.history):
             table.pop(name, None)
+        self._slots_min = None
         return effects
 
     # -- time -------------------------------------------------------------------------------------------
     def tick(self, now: float) -> list:
-        """Plan due slots of every scheduled job, fire retries and enforce maxCompletionTime."""
+        """Plan due slots of every scheduled job, fire retries and enforce maxCompletionTime. The slots due
+        together are claimed in one transaction."""
         effects: list = []
         for run_id in list(self.runs):
             effects += self._apply(self.runs[run_id], Tick(), now)
+        plans = []
         for name in sorted(self.schedules):
-            effects += self._plan(name, now)
+            slot = self._next_slot(name)
+            if slot is not None and slot <= now:
+                plans.append(self._plan(name, now, effects))
+        plans = [p for p in plans if p is not None]
+        self.ledger.claim([run for _, _, new in plans for run in new])
+        for name, cursor, new in plans:
+            self.cursors[name] = cursor
+            for claimed in new:
+                if claimed.state is RunState.QUEUED:
+                    self.runs[claimed.run_id] = claimed
+                    effects.append(LaunchTask(claimed.run_id, claimed.next_task_id(), 0))
+                else:
+                    self._remember(claimed)
+        if plans:
+            self._slots_min = None
         return effects
 
     def next_wakeup(self, now: float) -> float | None:
         """The earliest time `tick` has something to do (a slot, a retry or a deadline), or None."""
         times = [t for run in self.runs.values() for t in (run.retry_at, run.deadline) if t is not None]
-        for name, schedule in self.schedules.items():
-            cursor = self.cursors.get(name)
-            slot = schedule.next_run(cursor if cursor is not None else -1.0)
-            if slot is not None:
-                times.append(slot)
+        if self._slots_min is None:      # recomputed only after schedules or cursors changed
+            slots = [slot for slot in map(self._next_slot, self.schedules) if slot is not None]
+            self._slots_min = (min(slots) if slots else None,)
+        if self._slots_min[0] is not None:
+            times.append(self._slots_min[0])
         return min(times) if times else None
 
-    def _plan(self, name: str, now: float) -> list:
+    def _next_slot(self, name: str) -> float | None:
+        """The job's first slot after its cursor (cached until the cursor or the schedule changes)."""
+        schedule, cursor = self.schedules[name], self.cursors.get(name)
+        cached = self._next_slots.get(name)
+        if cached is None or cached[0] != cursor or cached[1] is not schedule:
+            cached = self._next_slots[name] = (cursor, schedule,
+                                               schedule.next_run(cursor if cursor is not None else -1.0))
+        return cached[2]
+
+    def _plan(self, name: str, now: float, effects: list) -> tuple[str, float, list[Run]] | None:
+        """The runs to claim for the job's due slots and its new cursor (kills for REPLACE go to `effects`)."""
         job = self.jobs[name]
         deadline = job.startingDeadlineSeconds
         plan = plan_due(self.schedules[name], self.cursors.get(name), now, deadline)
         if plan.cursor is None or plan.cursor == self.cursors.get(name):
-            return []
+            return None
         unlisted = plan.missed_count - len(plan.missed)
         note = f" ({unlisted} older slots too)" if unlisted else ""
         new = [Run(name, int(round(slot * 1000)), state=RunState.MISSED, ended=now,
                    reason="starting deadline passed" + (note if i == 0 else ""))
                for i, slot in enumerate(plan.missed)]
-        effects: list = []
-        run = None
         if plan.run is not None:
             run = Run(name, int(round(plan.run * 1000)), coalesced=plan.coalesced_count)
             active = [r for r in self.runs.values() if r.job == name]
@@ -173,15 +202,7 @@ class CronEngine:
                 for other in active:
                     effects += self._apply(other, KillRequested(), now)
             new.append(run)
-        self.ledger.claim(new)
-        self.cursors[name] = plan.cursor
-        for claimed in new:
-            if claimed.state is RunState.QUEUED:
-                self.runs[claimed.run_id] = claimed
-                effects.append(LaunchTask(claimed.run_id, claimed.next_task_id(), 0))
-            else:
-                self._remember(claimed)
-        return effects
+        return name, plan.cursor, new
 
     # -- runs -------------------------------------------------------------------------------------------
     def launching(self, run_id: str, task_id: str, agent: str | None, now: float) -> bool:
@@ -204,22 +225,28 @@ class CronEngine:
             return []
         return self._apply(self.runs[run_id], TaskUpdate(task_id, state, agent, message), now)
 
-    def run_now(self, name: str, now: float, arguments: tuple[str, ...] = (), kind: RunKind = RunKind.MANUAL) -> list:
-        """Start a run at once (manual, or a dependent job whose parents are done); it does not use up an Rn."""
-        job = self.get_job(name)
-        run = Run(name, int(round(now * 1000)), kind=kind, arguments=tuple(a.replace(";", "") for a in arguments))
-        if kind is RunKind.DEPENDENCY and (job.disabled or admit(job.policy, self.active(name)) is Admission.SKIP):
-            reason = "job disabled" if job.disabled else "concurrencyPolicy FORBID: a run is active"
-            run = dataclasses.replace(run, state=RunState.SKIPPED, ended=now, reason=reason)
+    def relaunch(self, task_id: str, now: float) -> list:
+        """The master never received `task_id` (its launch was cut short by a failover): launch the same
+        attempt again, same task id; [] if no active run owns it. A run being killed simply ends KILLED."""
+        run = self.runs.get(self.by_task.get(task_id, ""))
+        if run is None or run.task_id != task_id or run.state not in (RunState.STARTING, RunState.RUNNING):
+            return []
+        if run.kill_requested:
+            return self._apply(run, TaskUpdate(task_id, "TASK_KILLED", message="never launched"), now)
+        self._save(dataclasses.replace(run, state=RunState.STARTING))
+        return [LaunchTask(run.run_id, task_id, run.attempt)]
+
+    def run_now(self, name: str, now: float, arguments: tuple[str, ...] = ()) -> list:
+        """Start a manual run at once (it does not use up an Rn); dependency runs come from `_outcome`."""
+        self.get_job(name)
+        run = Run(name, int(round(now * 1000)), kind=RunKind.MANUAL,
+                  arguments=tuple(a.replace(";", "") for a in arguments))
         while True:  # two triggers in the same millisecond: the later one moves on by 1 ms
             try:
                 self.ledger.claim([run])
                 break
             except SlotTakenError:
                 run = dataclasses.replace(run, trigger_ms=run.trigger_ms + 1)
-        if run.state is RunState.SKIPPED:
-            self._remember(run)
-            return []
         self.runs[run.run_id] = run
         self.deps = self.deps.on_child_started(name)
         self._store_deps()
@@ -291,29 +318,29 @@ class CronEngine:
             policy = RunPolicy.from_job(self.jobs[run.job])
             new, produced = recover(run, observed.get(run.task_id) if run.task_id else None, now, policy,
                                     self.jobs[run.job].startingDeadlineSeconds)
-            if new != run:
-                self._save(new)
-            effects += self._follow(new, produced, now)
+            effects += self._settle(run, new, produced, now)
         return effects
 
     # -- internals --------------------------------------------------------------------------------------
     def _apply(self, run: Run, event, now: float) -> list:
         new, produced = apply(run, event, now, RunPolicy.from_job(self.jobs[run.job]))
-        if new != run:
-            self._save(new)
-        return self._follow(new, produced, now)
+        return self._settle(run, new, produced, now)
 
-    def _follow(self, run: Run, produced: list, now: float) -> list:
-        effects: list = []
-        for effect in produced:
-            if isinstance(effect, RecordOutcome):
-                effects += self._outcome(self.jobs[run.job], effect.success, effect.fire_children, now)
-            else:
-                effects.append(effect)
+    def _settle(self, old: Run, new: Run, produced: list, now: float) -> list:
+        """Persist `new` and pass on its effects. A run's end is written with its outcome (see `_outcome`)."""
+        effects = [e for e in produced if not isinstance(e, RecordOutcome)]
+        outcome = next((e for e in produced if isinstance(e, RecordOutcome)), None)
+        if outcome is not None:
+            return effects + self._outcome(self.jobs[new.job], outcome.success, outcome.fire_children, now, new)
+        if new != old:
+            self._save(new)
         return effects
 
     def _save(self, run: Run) -> None:
         self.ledger.save(run)
+        self._track(run)
+
+    def _track(self, run: Run) -> None:
         if run.task_id:
             self.by_task[run.task_id] = run.run_id
         if run.state in ACTIVE:
@@ -335,21 +362,52 @@ class CronEngine:
         history.append(record_of(run))
         log.info("run_done job=%s run=%s state=%s attempt=%d", run.job, run.run_id, run.state.value, run.attempt)
 
-    def _outcome(self, job: Job, success: bool, fire_children: bool, now: float) -> list:
-        stamp = format_instant(now)
-        if success:
-            update = {"successCount": job.successCount + 1, "lastSuccess": stamp, "errorsSinceLastSuccess": 0}
-        else:
-            update = {"errorCount": job.errorCount + 1, "lastError": stamp,
-                      "errorsSinceLastSuccess": job.errorsSinceLastSuccess + 1}
-        self._store_job(job.model_copy(update=update), self.created[job.name])
-        if not fire_children:
-            return []
-        self.deps, ready = self.deps.on_parent_done(self.graph, job.name)
-        self._store_deps()
+    def _outcome(self, job: Job, success: bool, fire_children: bool, now: float, run: Run | None = None) -> list:
+        """Record a job's outcome. The ended `run`, the job's counters, the dependency state and the records of
+        the children it fires are written in ONE transaction: a leader killed at any point leaves either all of
+        them or none (then the new leader sees the run still active and settles it again), so a fan-out is
+        never lost and never repeated."""
+        job = counted(job, success, now)
+        deps, children = self.deps, []
+        if fire_children:
+            deps, children = fan_out(self.graph, deps, job.name, self.jobs, self.active, now)
+        job_key, deps_key = f"cron/jobs/{job.name}", "cron/dependencies"
+        for attempt in range(5):
+            try:
+                with self.store.transaction() as tx:
+                    if run is not None:
+                        tx.put(self.ledger.key(run.job, run.trigger_ms), run_to_json(run),
+                               self.ledger.version(run.run_id))
+                    tx.put(job_key, {"job": job.to_json(), "created": self.created[job.name]},
+                           self._versions.get(job_key))
+                    if fire_children:
+                        tx.put(deps_key, deps.to_json(), self._versions.get(deps_key))
+                    for child in children:
+                        tx.put(self.ledger.key(child.job, child.trigger_ms), run_to_json(child), None)
+                break
+            except VersionConflictError as exc:  # a child's trigger ms is taken (a manual run): the next ms
+                clash = [c for c in children if self.ledger.key(c.job, c.trigger_ms) == exc.key]
+                if not clash or attempt == 4:
+                    raise
+                children = [dataclasses.replace(c, trigger_ms=c.trigger_ms + 1) if c in clash else c
+                            for c in children]
+        versions = iter(tx.versions or [])
+        if run is not None:
+            self.ledger.remember(run.run_id, next(versions))
+            self._track(run)
+        self._versions[job_key] = next(versions)
+        self.jobs[job.name] = job
+        if fire_children:
+            self._versions[deps_key] = next(versions)
+            self.deps = deps
         effects: list = []
-        for child in ready:
-            effects += self.run_now(child, now, kind=RunKind.DEPENDENCY)
+        for child in children:
+            self.ledger.remember(child.run_id, next(versions))
+            if child.state is RunState.QUEUED:
+                self.runs[child.run_id] = child
+                effects.append(LaunchTask(child.run_id, child.next_task_id(), 0))
+            else:
+                self._remember(child)
         return effects
 
     def _store_job(self, job: Job, created: float) -> None:

@@ -7,7 +7,8 @@ lastSuccess, lastError, errorsSinceLastSuccess (accepted on input, but the serve
 
 Extensions (absent from Chronos, optional): `startingDeadlineSeconds` (null = no deadline: missed slots
 coalesce into one catch-up run, as Chronos 3), `concurrencyPolicy` ALLOW/FORBID/REPLACE (null = ALLOW if
-`concurrent`, else FORBID), `retryDelaySeconds` (Chronos's `--failure_retry`, 60). Unknown fields are ignored
+`concurrent`, else FORBID), `retryDelaySeconds` (Chronos's `--failure_retry`, 60), `labels` (string map copied
+onto the Mesos task, e.g. `mesosframe.sim/duration` for simulated agents). Unknown fields are ignored
 (Chronos clients send 2.x fields such as `epsilon`).
 
 `cpus`/`mem`/`disk` of 0 mean the defaults 0.1/128/256 (`effective_resources`).
@@ -116,6 +117,7 @@ class Job(_Model):
     startingDeadlineSeconds: float | None = Field(default=None, ge=0)
     concurrencyPolicy: ConcurrencyPolicy | None = None
     retryDelaySeconds: float = Field(default=60.0, ge=0)
+    labels: dict[str, str] = {}
 
     @field_validator("name")
     @classmethod
@@ -168,6 +170,8 @@ class Job(_Model):
     def to_json(self) -> dict:
         """The job as Chronos JSON (extension fields included only when set)."""
         data = self.model_dump(mode="json")
+        if not data["labels"]:
+            del data["labels"]
         for extension in ("startingDeadlineSeconds", "concurrencyPolicy"):
             if data[extension] is None:
                 del data[extension]

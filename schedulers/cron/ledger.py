@@ -47,8 +47,11 @@ class SlotTakenError(VersionConflictError):
     """A slot was claimed already (by this leader before a failover, or by another)."""
 
 
+_RUN_FIELDS = tuple(Run.__dataclass_fields__)
+
+
 def run_to_json(run: Run) -> dict:
-    data = dataclasses.asdict(run)
+    data = {name: getattr(run, name) for name in _RUN_FIELDS}   # flat fields: no deep copy needed
     data["kind"] = run.kind.value
     data["state"] = run.state.value
     data["arguments"] = list(run.arguments)
@@ -75,24 +78,33 @@ class SlotLedger:
     def key(self, job: str, trigger_ms: int) -> str:
         return f"{self.prefix}/{job}/{trigger_ms}"
 
-    def claim(self, runs: Iterable[Run]) -> None:
-        """Create the records of new runs, all or none; raises SlotTakenError if any exists."""
+    def claim(self, runs: Iterable[Run], batch: int = 100) -> None:
+        """Create the records of new runs, `batch` per transaction (ZooKeeper bounds a multi's size); raises
+        SlotTakenError if one exists (batches before it are then written: re-read the store before acting)."""
         runs = list(runs)
-        if not runs:
-            return
-        try:
-            with self.store.transaction() as tx:
-                for run in runs:
-                    tx.put(self.key(run.job, run.trigger_ms), run_to_json(run), None)
-        except VersionConflictError as exc:
-            raise SlotTakenError(exc.key, exc.expected, exc.actual) from None
-        for run, version in zip(runs, tx.versions or []):
-            self._versions[run.run_id] = version
+        for start in range(0, len(runs), batch):
+            chunk = runs[start:start + batch]
+            try:
+                with self.store.transaction() as tx:
+                    for run in chunk:
+                        tx.put(self.key(run.job, run.trigger_ms), run_to_json(run), None)
+            except VersionConflictError as exc:
+                raise SlotTakenError(exc.key, exc.expected, exc.actual) from None
+            for run, version in zip(chunk, tx.versions or []):
+                self._versions[run.run_id] = version
 
     def save(self, run: Run) -> None:
         """Write a changed run over the version this ledger last saw; raises VersionConflictError if it moved."""
         key = self.key(run.job, run.trigger_ms)
         self._versions[run.run_id] = self.store.put(key, run_to_json(run), self._versions.get(run.run_id))
+
+    def version(self, run_id: str) -> int | None:
+        """The version of the run's record last read or written (None: not known to exist)."""
+        return self._versions.get(run_id)
+
+    def remember(self, run_id: str, version: int | None) -> None:
+        """Note the version of a record written outside this ledger (in a caller's transaction)."""
+        self._versions[run_id] = version
 
     def load(self, job: str) -> list[Run]:
         """The job's runs, oldest first, remembering their versions for later CAS writes."""
