@@ -36,6 +36,21 @@ def tick(state: MemoryState, now: float, publish: Publish, behaviour: Behaviour,
     for app_id in sorted(state.apps):
         if not state.in_deployment(app_id):
             _keep_instances(state, state.apps[app_id], now, publish)
+        else:
+            _kill_doomed(state, state.apps[app_id], now, publish)
+    return stalled
+
+
+def advance(state: MemoryState, now: float, publish: Publish, progress_deadline: float | None = None) -> list[str]:
+    """`tick` for real tasks (the Mesos plugin): launches and kill results come from Mesos, so the queue and
+    killing tasks are left alone. Returns ids of deployments that stalled past `progress_deadline`."""
+    _expunge_unreachable(state, now, publish)
+    stalled = [d for d in list(state.deployments) if _advance_deployment(state, d, now, publish, progress_deadline)]
+    for app_id in sorted(state.apps):
+        if not state.in_deployment(app_id):
+            _keep_instances(state, state.apps[app_id], now, publish)
+        else:
+            _kill_doomed(state, state.apps[app_id], now, publish)
     return stalled
 
 
@@ -201,6 +216,19 @@ def _scale_to(state: MemoryState, app: AppDefinition, target: int, now: float, p
     victims = select_victims([_candidate(t) for t in live], excess - drop, app.killSelection, app.group_by)
     for task_id in victims:
         kill_task(state, state.tasks[task_id], now, publish, "scaling down")
+
+
+def _kill_doomed(state: MemoryState, app: AppDefinition, now: float, publish: Publish) -> None:
+    """During a deployment, instances that failed their checks are killed at once; the deployment's own
+    step launches what is missing (with the launch delay their failure adds)."""
+    for task_id in sorted(t.id for t in state.live_tasks(app.id, now) if t.id in state.doomed):
+        task = state.tasks[task_id]
+        publish(make_event("unhealthy_instance_kill_event", now, appId=app.id, taskId=task_id, instanceId=task_id,
+                           version=task.version, reason="health check failures", host=task.host,
+                           slaveId=task.agent_id))
+        state.delays[app.id] = backoff.record_failure(state.delays.get(app.id), backoff_policy(app),
+                                                      config_version(app), now)
+        kill_task(state, task, now, publish, "unhealthy")
 
 
 def _keep_instances(state: MemoryState, app: AppDefinition, now: float, publish: Publish) -> None:

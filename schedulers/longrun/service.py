@@ -78,6 +78,8 @@ class Task:
     killing: bool = False
     unreachable_since: float | None = None
     attributes: dict[str, str] = field(default_factory=dict)
+    checked: bool = False      # the app has health checks: healthy only once a check said so
+    placed: bool = False       # ports and agent attributes are known (the Mesos plugin learns them late)
 
     @property
     def active(self) -> bool:

@@ -127,6 +127,7 @@ def backoff_policy(app: AppDefinition) -> BackoffPolicy:
 
 
 def counts_healthy(task: Task) -> bool:
-    """Running, not being killed, and not known to be unhealthy (no checks counts as healthy)."""
-    return task.state == "TASK_RUNNING" and not task.killing and task.healthy is not False \
-        and task.unreachable_since is None
+    """Running, not being killed, and healthy: no checks counts as healthy; with checks (`checked`) a task
+    counts once a check passed."""
+    known = task.healthy is True if task.checked else task.healthy is not False
+    return task.state == "TASK_RUNNING" and not task.killing and known and task.unreachable_since is None

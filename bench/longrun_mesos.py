@@ -1,0 +1,94 @@
+"""The longrun scheduler on simulated agents, against the core's raw launch throughput in the same run.
+
+One LocalCluster (own process) of simulated agents. First the floor: a bare plugin launches N tasks and
+the time until all are RUNNING is taken (then it is torn down). Then the longrun scheduler (in process,
+REST API on loopback): deploy an N-instance app until its deployment is over (all RUNNING and healthy), a
+rolling restart with minimumHealthCapacity 0.9 (maximumOverCapacity 0.1) until over, and GET /v2/apps
+latency (p50/p99) with those N instances.
+
+    PYTHONPATH=. python bench/longrun_mesos.py [--instances 1000] [--agents 100] [--requests 200]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx  # noqa: E402
+
+from bench.core_launch import Many, cluster_process  # noqa: E402
+from mesosframe.core import Framework  # noqa: E402
+from schedulers.longrun.server import LongrunServer  # noqa: E402
+
+
+def floor_seconds(master: str, n: int) -> float:
+    plugin = Many(n)
+    framework = Framework("bench-floor", [plugin], master=master)
+    start = time.perf_counter()
+    framework.start()
+    try:
+        if not framework.run_until_done(timeout=600, poll=0.02):
+            raise SystemExit(f"the floor run did not finish: {framework.error}")
+        return time.perf_counter() - start
+    finally:
+        framework.stop(failover=False)
+
+
+def wait_idle(api: httpx.Client, n: int, version: str | None = None, timeout: float = 600.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not api.get("/v2/deployments").json():
+            app = api.get("/v2/apps/bench").json()["app"]
+            if app["tasksRunning"] == n and (version is None or app["version"] == version):
+                return
+        time.sleep(0.02)
+    raise SystemExit("the deployment did not finish")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--instances", type=int, default=1000)
+    parser.add_argument("--agents", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    n = args.instances
+    with cluster_process(args.agents) as master:
+        floor = floor_seconds(master, n)
+        print(f"core floor: {n} tasks RUNNING in {floor:.2f}s ({n / floor:.0f}/s)")
+        server = LongrunServer(master, http_port=0, tick_interval=0.1).start()
+        try:
+            with httpx.Client(base_url=server.url, timeout=60) as api:
+                while not server.service.leading:
+                    time.sleep(0.02)
+                app = {"id": "/bench", "cmd": "sleep", "instances": n, "cpus": 0.01, "mem": 1,
+                       "labels": {"mesosframe.sim/healthy": "true"},
+                       "healthChecks": [{"protocol": "MESOS_TCP", "portIndex": 0}],
+                       "upgradeStrategy": {"minimumHealthCapacity": 0.9, "maximumOverCapacity": 0.1}}
+                start = time.perf_counter()
+                api.post("/v2/apps", json=app).raise_for_status()
+                wait_idle(api, n)
+                deploy = time.perf_counter() - start
+                print(f"deploy {n} instances: {deploy:.2f}s = {deploy / floor:.2f}x the floor")
+                start = time.perf_counter()
+                result = api.post("/v2/apps/bench/restart").json()
+                wait_idle(api, n, result["version"])
+                restart = time.perf_counter() - start
+                print(f"rolling restart (min health 0.9, over 0.1): {restart:.2f}s = {restart / floor:.2f}x the floor")
+                samples = []
+                for _ in range(args.requests):
+                    t0 = time.perf_counter()
+                    api.get("/v2/apps", params={"embed": "apps.counts"}).raise_for_status()
+                    samples.append((time.perf_counter() - t0) * 1000)
+                samples.sort()
+                p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+                print(f"GET /v2/apps ({n} tasks): p50 {statistics.median(samples):.1f} ms, p99 {p99:.1f} ms")
+        finally:
+            server.stop(failover=False)
+
+
+if __name__ == "__main__":
+    main()
