@@ -4,14 +4,18 @@ The floor, measured in the same run, is the unavoidable wire work around one pla
 OFFERS event (json.loads) and encoding the ACCEPT calls with their TaskInfos (json.dumps). The measured work is
 building the offer views from that JSON, `place`, and turning each assignment's resources back into Mesos JSON
 (assembling the rest of each TaskInfo is the core's builder's work and is timed in neither). Floor and work
-are measured back to back in each run, in CPU time of this (single-threaded) process, and the median of the
-per-run ratios is reported: both damp the noise of a shared machine.
+are measured back to back in each run, in CPU time of this (single-threaded) process, with the garbage
+collector on as in production. Each policy gets one untimed warm-up run, and every run starts from a freshly
+collected heap (untimed), so that collections fall at the same points in every run; the median of the
+per-run ratios is reported. All of this damps the noise of a shared machine.
 Run: `python -m bench.placement [--policy firstfit|binpack|spread|all] [--repeat N]`. Goal: ratio <= 2.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import statistics
 import time
 
@@ -99,25 +103,38 @@ def run_once(event: str, pending: list[TaskRequest], policy) -> tuple[float, flo
     return (t1 - t0) + (t4 - t3), t2 - t1, len(result.assignments)
 
 
+def measure(event: str, pending: list[TaskRequest], name: str, repeat: int) -> list[tuple[float, float, int]]:
+    """`repeat` timed runs of policy `name` after one untimed warm-up; each starts from a collected heap."""
+    run_once(event, pending, POLICIES[name]())
+    runs = []
+    for _ in range(repeat):
+        gc.collect()
+        runs.append(run_once(event, pending, POLICIES[name]()))
+    return runs
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     """Run the benchmark; returns the median ratio (work / floor, per run) for each policy."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--policy", choices=[*POLICIES, "all"], default="all")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args(argv)
     event = offers_event()
     pending = requests()
-    print(f"{len(pending)} tasks in {GROUPS} groups on {AGENTS} offers", flush=True)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"{len(pending)} tasks in {GROUPS} groups on {AGENTS} offers; load average {load:.2f} "
+          f"on {os.cpu_count()} cpus", flush=True)
     ratios = {}
     for name in (POLICIES if args.policy == "all" else [args.policy]):
-        runs = []
-        for attempt in range(args.repeat):
-            floor, work, placed = run_once(event, pending, POLICIES[name]())
-            runs.append(work / floor)
-            print(f"{name} run {attempt + 1}: floor {floor * 1000:.1f} ms, work {work * 1000:.1f} ms, "
+        runs = measure(event, pending, name, args.repeat)
+        for attempt, (floor, work, placed) in enumerate(runs, 1):
+            print(f"{name} run {attempt}: floor {floor * 1000:.1f} ms, work {work * 1000:.1f} ms, "
                   f"ratio {work / floor:.2f}, placed {placed}/{len(pending)}", flush=True)
-        ratios[name] = statistics.median(runs)
-        print(f"{name}: median ratio {ratios[name]:.2f}, best {min(runs):.2f} (goal <= 2)", flush=True)
+        per_run = [work / floor for floor, work, _ in runs]
+        ratios[name] = statistics.median(per_run)
+        print(f"{name}: median ratio {ratios[name]:.2f} (min {min(per_run):.2f}, max {max(per_run):.2f}; "
+              f"median floor {statistics.median(f for f, _, _ in runs) * 1000:.0f} ms, "
+              f"median work {statistics.median(w for _, w, _ in runs) * 1000:.0f} ms; goal <= 2)", flush=True)
     return ratios
 
 

@@ -46,7 +46,7 @@ def format_attributes(attributes: list[Mapping[str, Any]] | None) -> dict[str, s
     return result
 
 
-@dataclass(frozen=True, eq=True)
+@dataclass(frozen=True, eq=True, slots=True)
 class Agent:
     """An agent as constraints see it. `attributes` are already formatted (`format_attribute`)."""
     agent_id: str
@@ -83,7 +83,7 @@ class Agent:
         return self.attributes.get(name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OfferView:
     """One offer: its id, agent, resources and (MULTI_ROLE) allocation role."""
     offer_id: str
@@ -111,7 +111,7 @@ class OfferView:
         return self.agent.hostname
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskRequest:
     """A task to place: `key` identifies it in the result, `group` (app/job id) scopes its constraints."""
     key: str
@@ -120,7 +120,7 @@ class TaskRequest:
     constraints: tuple[Constraint, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlacedInstance:
     """An instance of `group` already running or staging on `agent` (counted by constraints and Spread)."""
     group: str

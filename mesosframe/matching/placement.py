@@ -6,6 +6,13 @@ usable later in the call (offers only shrink, placed instances only grow), so it
 candidates for good. An offer with fewer cpus left than the smallest request is dropped for every shape.
 Reasons are worked out only for a request that fails, by checking every offer once; a shape that has run out
 of candidates keeps that answer for its later requests, which then fail in O(1).
+Dynamic policies (Spread): each shape has a lazy heap of (rank, index, agent version) entries, copied from a
+shared sorted order of ranks for a group with no instances (`ranking.FreshOrder`) instead of ranking every
+offer again; an entry is exact while its agent's version (placements on it) is unchanged, otherwise it is a
+lower bound (ranks never decrease) and is re-ranked when it reaches the top. Only the most recently used
+shapes keep their heaps; an older one is rebuilt from the shared order if it is used again.
+The hot path allocates little: offers keep their amounts in thousandths, a role's usable entries are worked out
+once per offer (`Order`), and only the placed task's own resources are built.
 """
 from __future__ import annotations
 
@@ -17,10 +24,11 @@ from typing import NamedTuple
 
 from ..errors import ValidationError
 from ..resources import Resources
-from ..resources.pool import take, usable_order
+from ..resources.pool import Order, take, usable_order
 from .constraints import FieldStats
 from .offers import Agent, OfferView, PlacedInstance, TaskRequest
-from .policies import FirstFit, Load, PlacementPolicy
+from .policies import FirstFit, PlacementPolicy
+from .ranking import FreshOrder, rank_function
 
 
 class Assignment(NamedTuple):
@@ -51,33 +59,32 @@ class PlacementResult:
     remaining: Mapping[str, Resources]
 
 
-class _Slot:
-    """An offer being filled: its remaining amounts and per-role preference orders."""
-    __slots__ = ("index", "offer", "agent", "amounts", "orders", "used", "free_cpus", "free_mem")
+_new_tuple = tuple.__new__   # builds an Assignment without NamedTuple's Python-level __new__
+_HEAPS_KEPT = 8              # dynamic shapes whose heaps are kept; older ones are rebuilt when used again
+_GONE = ("", True)           # a verdict: permanently unusable, no reason needed (only `explain` needs reasons)
 
-    def __init__(self, index: int, offer: OfferView) -> None:
+
+class _Slot:
+    """An offer being filled: its remaining amounts (thousandths), per-role usable orders and free cpus/mem."""
+    __slots__ = ("index", "offer", "agent", "agent_no", "amounts", "keys", "orders", "used", "free_cpus",
+                 "free_mem")
+
+    def __init__(self, index: int, offer: OfferView, agent_no: int) -> None:
         self.index = index
         self.offer = offer
         self.agent = offer.agent
+        self.agent_no = agent_no
         self.amounts = offer.resources.amounts()
-        self.orders: dict[str, dict] = {}
+        self.keys = tuple(self.amounts)   # as offered: a role's usable order never depends on what was taken
+        self.orders: dict[str, Order] = {}
         self.used = False
         self.free_cpus = self.free("cpus")  # thousandths, all roles
         self.free_mem = self.free("mem")
 
-    def consume(self, taken: Mapping) -> None:
-        """Note what a placement took (the amounts themselves are already reduced by `take`)."""
-        self.used = True
-        for key, part in taken.items():
-            if key[0] == "cpus" and key[1] == "SCALAR":
-                self.free_cpus -= part
-            elif key[0] == "mem" and key[1] == "SCALAR":
-                self.free_mem -= part
-
-    def order(self, role: str) -> dict:
+    def order(self, role: str) -> Order:
         order = self.orders.get(role)
         if order is None:
-            order = self.orders[role] = usable_order(self.amounts, role, self.offer.allocation_role)
+            order = self.orders[role] = usable_order(self.keys, role, self.offer.allocation_role)
         return order
 
     def free(self, name: str) -> int:
@@ -85,13 +92,13 @@ class _Slot:
 
 
 class _Group:
-    """Instances of one group: per-field value counts (built lazily) and per-agent counts."""
+    """Instances of one group: per-field value counts (built lazily) and per-agent counts (by agent number)."""
     __slots__ = ("existing", "stats", "on_agent")
 
     def __init__(self) -> None:
         self.existing: list[Agent] = []
         self.stats: dict[str, FieldStats] = {}
-        self.on_agent: dict[str, int] = {}
+        self.on_agent: dict[int, int] = {}
 
     def field_stats(self, name: str) -> FieldStats:
         stats = self.stats.get(name)
@@ -101,47 +108,66 @@ class _Group:
                 stats.add(agent.read(name))
         return stats
 
-    def add(self, agent: Agent) -> None:
+    def add(self, agent: Agent, agent_no: int) -> None:
         self.existing.append(agent)
         for name, stats in self.stats.items():
             stats.add(agent.read(name))
-        self.on_agent[agent.agent_id] = self.on_agent.get(agent.agent_id, 0) + 1
+        self.on_agent[agent_no] = self.on_agent.get(agent_no, 0) + 1
 
 
 class _Shape:
-    """Candidate offers of one (group, needs, constraints) shape, in policy order."""
-    __slots__ = ("order", "alive", "head", "cursor", "monotone", "cpus", "heap", "explained")
+    """Candidate offers of one (group, needs, constraints) shape, in policy order, and what checking an
+    offer for it needs: (accepts_value, field, stats, reason, monotone) per constraint."""
+    __slots__ = ("needs", "role", "wants", "checks", "order", "alive", "head", "cursor", "monotone", "cpus", "mem",
+                 "heap", "explained")
 
-    def __init__(self, request: TaskRequest) -> None:
+    def __init__(self, request: TaskRequest, group: _Group) -> None:
+        needs = request.needs
+        self.needs = needs
+        self.role = needs.role
+        self.wants = bool(needs.needs or needs.wants_ports)
+        self.checks = tuple((c.accepts_value, c.field, group.field_stats(c.field), c.reason, c.monotone)
+                            for c in request.constraints)
         self.monotone = all(c.monotone for c in request.constraints)
-        self.cpus = dict(request.needs.needs).get("cpus", 0)
+        amounts = dict(needs.needs)
+        self.cpus = amounts.get("cpus", 0)
+        self.mem = amounts.get("mem", 0)
         self.cursor = 0
         self.order: list[int] = []
         self.alive = bytearray()
         self.head = 0
-        self.heap: list[tuple[tuple, int]] = []
+        self.heap: list[tuple] | None = None
         self.explained: dict[str, int] | None = None
 
 
 class _Placer:
     def __init__(self, requests: Sequence[TaskRequest], offers: Sequence[OfferView],
                  existing: Iterable[PlacedInstance], policy: PlacementPolicy) -> None:
-        self.slots = [_Slot(i, offer) for i, offer in enumerate(offers)]
-        self.policy = policy
-        self.first_fit = type(policy) is FirstFit
+        existing = list(existing)
+        numbers: dict[str, int] = {}   # agent id -> agent number: per-agent counts live in lists
+        self.slots = [_Slot(i, offer, numbers.setdefault(offer.agent.agent_id, len(numbers)))
+                      for i, offer in enumerate(offers)]
+        instance_numbers = [numbers.setdefault(i.agent.agent_id, len(numbers)) for i in existing]
+        self.agent_slots: list[list[int]] = [[] for _ in numbers]
+        for slot in self.slots:
+            self.agent_slots[slot.agent_no].append(slot.index)
+        self.dynamic = policy.dynamic
+        self.rank = rank_function(policy)
         self.groups: dict[str, _Group] = {}
-        self.tasks_on_agent: dict[str, int] = {}
-        for instance in existing:
-            self.group(instance.group).add(instance.agent)
-            agent_id = instance.agent.agent_id
-            self.tasks_on_agent[agent_id] = self.tasks_on_agent.get(agent_id, 0) + 1
+        self.tasks: list[int] = [0] * len(numbers)      # per agent number: instances of all groups
+        self.versions: list[int] = [0] * len(numbers)   # per agent number: placements in this call
+        for instance, agent_no in zip(existing, instance_numbers):
+            self.group(instance.group).add(instance.agent, agent_no)
+            self.tasks[agent_no] += 1
+        self.fresh = FreshOrder(self.slots, self.rank, self.tasks, self.versions, self.agent_slots)
         self.shapes: dict[tuple, _Shape] = {}
-        self.last: tuple[TaskRequest | None, _Shape | None] = (None, None)
+        self.last: tuple = (None, None, None)   # (request, its shape, its group): the next request often shares them
         self.static_order: list[int] | None = None
-        self.agent_versions: dict[str, int] = {}        # placements per agent in this call
-        self.fresh_ranks: list[tuple[int, tuple] | None] = [None] * len(self.slots)
+        self.heaps: dict[_Shape, None] = {}   # dynamic shapes that hold a heap, least recently used first
         # Offers too small for every request (by cpus) are dead for all shapes; `head` skips them in order.
+        # An empty offer is dead too, unless some request needs nothing at all.
         self.min_cpus = min((dict(r.needs.needs).get("cpus", 0) for r in requests), default=0)
+        self.all_want = all(r.needs.needs or r.needs.wants_ports for r in requests)
         self.dead = bytearray(len(self.slots))
         self.head = 0
 
@@ -151,73 +177,63 @@ class _Placer:
             group = self.groups[name] = _Group()
         return group
 
-    def rank(self, slot: _Slot, group: _Group | None) -> tuple:
-        agent_id = slot.agent.agent_id
-        load = Load(slot.free_cpus / 1000, slot.free_mem / 1000, group.on_agent.get(agent_id, 0) if group else 0,
-                    self.tasks_on_agent.get(agent_id, 0))
-        return (self.policy.rank(slot.offer, load), slot.index)
-
     def shape(self, request: TaskRequest, group: _Group) -> _Shape:
-        last_request, last_shape = self.last
-        if last_request is not None and request.needs is last_request.needs and \
-                request.constraints is last_request.constraints and request.group == last_request.group:
-            return last_shape  # type: ignore[return-value]
         key = (request.group, request.needs, request.constraints)
         shape = self.shapes.get(key)
         if shape is None:
-            shape = self.shapes[key] = _Shape(request)
-            if self.policy.dynamic:
-                shape.heap = self.ranked(group)
-                heapq.heapify(shape.heap)
-            else:
+            shape = self.shapes[key] = _Shape(request, group)
+            if not self.dynamic:
                 if self.static_order is None:  # ranked once per call, before any placement
-                    indexes = range(len(self.slots))
-                    self.static_order = list(indexes) if self.first_fit else sorted(
-                        indexes, key=lambda i: self.rank(self.slots[i], None))
+                    slots, tasks, rank = self.slots, self.tasks, self.rank
+                    self.static_order = sorted(range(len(slots)),
+                                               key=lambda i: (rank(slots[i], 0, tasks[slots[i].agent_no]), i))
                 shape.order = self.static_order
                 shape.alive = bytearray(b"\x01") * len(self.slots)
-        self.last = (request, shape)
+        if self.dynamic:
+            self.heaps.pop(shape, None)
+            self.heaps[shape] = None          # most recently used last
+            if shape.heap is None:
+                self.build_heap(shape, group)
+            if len(self.heaps) > _HEAPS_KEPT:
+                oldest = next(iter(self.heaps))
+                del self.heaps[oldest]
+                oldest.heap = None
         return shape
 
-    def ranked(self, group: _Group) -> list[tuple[tuple, int]]:
-        """(rank, index) of every offer for `group`. Groups with no instances yet all see the same ranks, so
-        those are cached per offer until a task lands on its agent (ranks are pure functions of the load)."""
-        if group.on_agent or group.existing:
-            return [(self.rank(slot, group), slot.index) for slot in self.slots]
-        result = []
-        versions, cache = self.agent_versions, self.fresh_ranks
-        for slot in self.slots:
-            version = versions.get(slot.agent.agent_id, 0)
-            cached = cache[slot.index]
-            if cached is None or cached[0] != version:
-                cached = cache[slot.index] = (version, self.rank(slot, None))
-            result.append((cached[1], slot.index))
-        return result
+    def build_heap(self, shape: _Shape, group: _Group) -> None:
+        """A shape's lazy heap, from the shared order of fresh ranks. Where the group already has instances
+        those ranks are only lower bounds, so those entries are marked for a re-rank. (A heap dropped to save
+        memory is rebuilt the same way: the offers it had dropped for good are simply rejected again.)"""
+        shape.heap = self.fresh.snapshot()
+        if group.on_agent:
+            agent_slots = self.agent_slots
+            FreshOrder.invalidate(shape.heap, [i for no in group.on_agent for i in agent_slots[no]],
+                                  self.fresh.entries)  # type: ignore[arg-type]
 
     @staticmethod
-    def check(slot: _Slot, request: TaskRequest, group: _Group, commit: bool) -> tuple:
-        """((taken, ports),) if the offer takes the request (resources committed if `commit`), else
+    def check(slot: _Slot, shape: _Shape, commit: bool) -> tuple:
+        """((taken, ports),) if the offer takes the shape's request (resources committed if `commit`), else
         (reason, permanent). Reasons are checked in the documented order: role, constraints, resources."""
-        role = request.needs.role
-        order = slot.orders.get(role)
+        order = slot.orders.get(shape.role)
         if order is None:
-            order = slot.order(role)
-        if not order and (request.needs.needs or request.needs.wants_ports):
+            order = slot.order(shape.role)
+        if order.empty and shape.wants:
             return ("role", True)
-        agent = slot.agent
-        for constraint in request.constraints:
-            if not constraint.accepts_value(agent.read(constraint.field), group.field_stats(constraint.field)):
-                return (constraint.reason, constraint.monotone)
-        result = take(slot.amounts, order, request.needs, commit)
-        if isinstance(result, str):
+        if shape.checks:
+            read = slot.agent.read
+            for accepts_value, field, stats, reason, monotone in shape.checks:
+                if not accepts_value(read(field), stats):
+                    return (reason, monotone)
+        result = take(slot.amounts, order, shape.needs, commit)
+        if result.__class__ is str:
             return (result, True)
         return (result,)
 
-    def explain(self, request: TaskRequest, group: _Group) -> dict[str, int]:
-        """Offers rejected per reason for `request`, checking every offer now."""
+    def explain(self, shape: _Shape) -> dict[str, int]:
+        """Offers rejected per reason for the shape's request, checking every offer now."""
         reasons: dict[str, int] = {}
         for slot in self.slots:
-            reason = self.check(slot, request, group, False)[0]
+            reason = self.check(slot, shape, False)[0]
             if isinstance(reason, str):
                 reasons[reason] = reasons.get(reason, 0) + 1
             else:  # pragma: no cover - only if the scan missed an offer that fits
@@ -225,73 +241,95 @@ class _Placer:
         return reasons
 
     def place_one(self, request: TaskRequest) -> Assignment | NoMatch:
-        group = self.group(request.group)
-        shape = self.shape(request, group)
+        last_request, shape, group = self.last
+        if last_request is None or request.needs is not last_request.needs or \
+                request.constraints is not last_request.constraints or request.group != last_request.group:
+            group = self.group(request.group)
+            shape = self.shape(request, group)
+            self.last = (request, shape, group)
         if shape.explained is not None:
             return NoMatch(request.key, request.group, shape.explained, len(self.slots))
-        found = self._scan_heap(shape, request, group) if self.policy.dynamic else \
-            self._scan_static(shape, request, group)
+        found = self._scan_heap(shape, group) if self.dynamic else self._scan_static(shape)
         if found is None:
-            reasons = self.explain(request, group)
+            reasons = self.explain(shape)
             if shape.monotone:
                 shape.explained = reasons
             return NoMatch(request.key, request.group, reasons, len(self.slots))
         slot, (taken, ports) = found
-        slot.consume(taken)
-        if slot.free_cpus < self.min_cpus or not slot.amounts:
+        slot.used = True
+        slot.free_cpus -= shape.cpus   # `take` takes exactly what is needed of each scalar
+        slot.free_mem -= shape.mem
+        if slot.free_cpus < self.min_cpus or (self.all_want and not slot.amounts):
             self.dead[slot.index] = 1
-        agent = slot.agent
-        group.add(agent)
-        self.tasks_on_agent[agent.agent_id] = self.tasks_on_agent.get(agent.agent_id, 0) + 1
-        self.agent_versions[agent.agent_id] = self.agent_versions.get(agent.agent_id, 0) + 1
-        return Assignment(request.key, slot.offer.offer_id, agent.agent_id, agent.hostname, Resources(taken), ports)
+        agent, agent_no = slot.agent, slot.agent_no
+        group.add(agent, agent_no)
+        self.tasks[agent_no] += 1
+        self.versions[agent_no] += 1
+        if self.dynamic:
+            self.fresh.touch(agent_no)
+        return _new_tuple(Assignment, (request.key, slot.offer.offer_id, agent.agent_id, agent.hostname,
+                                       Resources._owned(taken), ports))
 
-    def _usable(self, slot: _Slot, shape: _Shape, request: TaskRequest, group: _Group) -> tuple:
-        if self.dead[slot.index]:
-            return ("", True)
-        if slot.free_cpus < shape.cpus:   # a quick, exact answer
-            return ("cpus", True)
-        return self.check(slot, request, group, True)
-
-    def _scan_static(self, shape: _Shape, request: TaskRequest, group: _Group) -> tuple | None:
+    def _scan_static(self, shape: _Shape) -> tuple | None:
         """First acceptable offer in policy order. Shapes with a non-monotone constraint (GROUP_BY) resume
         at the offer they last used and wrap around, instead of re-trying the same rejected offers."""
-        order, alive, slots, dead = shape.order, shape.alive, self.slots, self.dead
-        while self.head < len(order) and dead[order[self.head]]:
-            self.head += 1
-        if shape.head < self.head:
-            shape.head = self.head
+        order, alive, slots, dead, check = shape.order, shape.alive, self.slots, self.dead, self.check
+        cpus, mem = shape.cpus, shape.mem
+        head = self.head
+        while head < len(order) and dead[order[head]]:
+            head += 1
+        self.head = head
+        if shape.head < head:
+            shape.head = head
         start = shape.head if shape.monotone else max(shape.cursor, shape.head)
-        for i in itertools.chain(range(start, len(order)), range(shape.head, start)):
+        positions = range(start, len(order)) if start == shape.head else \
+            itertools.chain(range(start, len(order)), range(shape.head, start))
+        for i in positions:
             index = order[i]
             if alive[index]:
-                verdict = self._usable(slots[index], shape, request, group)
-                if len(verdict) == 1:
-                    shape.cursor = i
-                    return slots[index], verdict[0]
-                if verdict[1]:
+                slot = slots[index]
+                if dead[index] or slot.free_cpus < cpus or slot.free_mem < mem:  # quick, exact answers
                     alive[index] = 0
+                else:
+                    verdict = check(slot, shape, True)
+                    if len(verdict) == 1:
+                        shape.cursor = i
+                        return slot, verdict[0]
+                    if verdict[1]:
+                        alive[index] = 0
             if i == shape.head and not alive[index]:
                 shape.head = i + 1
         return None
 
-    def _scan_heap(self, shape: _Shape, request: TaskRequest, group: _Group) -> tuple | None:
-        heap, slots = shape.heap, self.slots
+    def _scan_heap(self, shape: _Shape, group: _Group) -> tuple | None:
+        """Lowest (rank, index) acceptable offer. Heap entries are (rank, index, version); an entry whose
+        version is its agent's current one is exact, any other is a lower bound and is re-ranked at the top."""
+        heap, slots, versions, tasks, on_agent, rank, dead = \
+            shape.heap, self.slots, self.versions, self.tasks, group.on_agent, self.rank, self.dead
         deferred = []
         found = None
         while heap:
-            rank, index = heap[0]
-            current = self.rank(slots[index], group)
-            if current != rank:
-                heapq.heapreplace(heap, (current, index))
-                continue
-            verdict = self._usable(slots[index], shape, request, group)
+            entry = heap[0]
+            index = entry[1]
+            slot = slots[index]
+            agent_no = slot.agent_no
+            version = versions[agent_no]
+            if entry[2] != version:
+                current = rank(slot, on_agent.get(agent_no, 0), tasks[agent_no])
+                if current != entry[0]:
+                    heapq.heapreplace(heap, (current, index, version))
+                    continue
+                entry = heap[0] = (current, index, version)
+            if dead[index] or slot.free_cpus < shape.cpus or slot.free_mem < shape.mem:
+                verdict = _GONE
+            else:
+                verdict = self.check(slot, shape, True)
             if len(verdict) == 1:
-                found = slots[index], verdict[0]
+                found = slot, verdict[0]
                 break
             heapq.heappop(heap)
             if not verdict[1]:
-                deferred.append((rank, index))
+                deferred.append(entry)
         for entry in deferred:
             heapq.heappush(heap, entry)
         return found
@@ -301,19 +339,24 @@ def place(requests: Sequence[TaskRequest], offers: Sequence[OfferView], existing
           policy: PlacementPolicy | None = None) -> PlacementResult:
     """Place `requests` (in order) on `offers`; see the package docstring for the contract.
     Raises `ValidationError` if two requests share a key."""
+    requests = list(requests)
     placer = _Placer(requests, offers, existing, policy or FirstFit())
     assignments: list[Assignment] = []
     unplaced: dict[str, NoMatch] = {}
-    seen: set[str] = set()
-    for i, request in enumerate(requests):
-        if request.key in seen:
-            raise ValidationError(f"duplicate request key {request.key!r}", f"requests[{i}].key")
-        seen.add(request.key)
-        outcome = placer.place_one(request)
-        if isinstance(outcome, Assignment):
-            assignments.append(outcome)
+    keys = [request.key for request in requests]
+    if len(set(keys)) != len(keys):
+        seen: set[str] = set()
+        for i, key in enumerate(keys):
+            if key in seen:
+                raise ValidationError(f"duplicate request key {key!r}", f"requests[{i}].key")
+            seen.add(key)
+    place_one, append = placer.place_one, assignments.append
+    for request in requests:
+        outcome = place_one(request)
+        if outcome.__class__ is Assignment:
+            append(outcome)  # type: ignore[arg-type]
         else:
-            unplaced[request.key] = outcome
-    remaining = {s.offer.offer_id: Resources(s.amounts) if s.used else s.offer.resources for s in placer.slots}
+            unplaced[request.key] = outcome  # type: ignore[assignment]
+    remaining = {s.offer.offer_id: Resources._owned(s.amounts) if s.used else s.offer.resources for s in placer.slots}
     unused = tuple(s.offer.offer_id for s in placer.slots if not s.used)
     return PlacementResult(tuple(assignments), unplaced, unused, remaining)

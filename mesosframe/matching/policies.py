@@ -21,7 +21,9 @@ class PlacementPolicy(ABC):
     If `dynamic` is False, ranks are computed once per call, before any placement (with `group_on_agent`
     0), and the order is kept, so an offer keeps receiving tasks until it cannot take more. If `dynamic`
     is True, an offer is re-ranked after it receives a task; its rank must then never decrease as tasks are
-    placed (free resources only shrink and counts only grow), which lets `place` use a lazy heap.
+    placed (free resources only shrink and counts only grow), which lets `place` use a lazy heap. That is: a
+    dynamic rank must not decrease when `group_on_agent` or `tasks_on_agent` grows or free resources shrink
+    (`place` starts every group from the ranks with `group_on_agent` 0 and treats them as lower bounds).
     """
 
     dynamic: ClassVar[bool] = False

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..errors import MesosframeError
 from .entry import (RANGES, SCALAR, UNRESERVED, Key, Reservation, Resource, ResourceFormatError, Value,
-                    effective_role, emit_entry, parse_entry, sort_key, sorted_keys)
+                    effective_role, emit_all, parse_entry, sort_key)
 from .fixed import from_milli
 from .pool import PORTS, ResourceRequest, take, usable_order
 from .ranges import EMPTY_RANGES, Ranges
@@ -78,8 +78,7 @@ class Resources:
     def to_mesos(self, *, refinement: bool = False, allocation_info: bool = True) -> list[dict]:
         """Mesos Resource JSON, in a deterministic order. `refinement=False` gives `role` (+ `reservation`),
         which cannot express refined (nested) reservations: those raise `ResourceFormatError`."""
-        amounts = self._amounts
-        return [emit_entry(key, amounts[key], refinement, allocation_info) for key in sorted_keys(tuple(amounts))]
+        return emit_all(self._amounts, refinement, allocation_info)
 
     # --- algebra ------------------------------------------------------------------------------------------
     def __add__(self, other: Resources) -> Resources:
@@ -205,7 +204,7 @@ class Resources:
         """What is missing for `request`: "role", then names of needs that cannot be met. Empty iff `find`
         succeeds."""
         order = usable_order(self._amounts, request.role)
-        if not order:
+        if order.empty:
             return ("role",) if request.needs or request.wants_ports else ()
         missing = []
         for name, milli in request.needs:

@@ -126,8 +126,17 @@ def _reservations(raw: dict, path: str) -> tuple[ReservationKey, ...]:
     return ((DYNAMIC, role, info.get("principal"), _labels(info.get("labels"), f"{path}.reservation.labels")),)
 
 
+_SLOW_FIELDS = frozenset({"reservations", "reservation", "allocation_info", *_VERBATIM_FIELDS})
+
+
 def parse_entry(raw: Any, path: str) -> tuple[Key, Value]:
     """Parse one Resource JSON object into its identity key and value."""
+    if raw.__class__ is dict and raw.get("role", UNRESERVED) == UNRESERVED and _SLOW_FIELDS.isdisjoint(raw):
+        name = raw.get("name")
+        scalar = raw.get("scalar") if raw.get("type", SCALAR) == SCALAR else None
+        number = scalar.get("value") if scalar.__class__ is dict else None
+        if name and name.__class__ is str and number.__class__ is float and 0 <= number < 1e15:
+            return _plain_key(name, SCALAR), to_milli(number)   # the common case: a plain unreserved scalar
     if not isinstance(raw, dict):
         raise ResourceFormatError("a resource must be an object", path)
     name = raw.get("name")
@@ -156,7 +165,26 @@ def parse_entry(raw: Any, path: str) -> tuple[Key, Value]:
     allocation_role = allocation.get("role") if isinstance(allocation, dict) else None
     extra = tuple((f, json.dumps(raw[f], sort_keys=True, separators=(",", ":")))
                   for f in _VERBATIM_FIELDS if f in raw)
-    return (name, kind, _reservations(raw, path), allocation_role, extra), value
+    reservations = _reservations(raw, path)
+    if not reservations and allocation_role is None and not extra:
+        return _plain_key(name, kind), value
+    return (name, kind, reservations, allocation_role, extra), value
+
+
+_PLAIN_KEYS: dict[str, dict[str, Key]] = {SCALAR: {}, RANGES: {}, SET: {}}
+_PLAIN_KEYS_MAX = 1024
+
+
+def _plain_key(name: str, kind: str) -> Key:
+    """The identity key of an unreserved, unallocated entry, shared by every offer that has one (fewer
+    objects, and the hot loops of matching touch the same few keys), for up to `_PLAIN_KEYS_MAX` names."""
+    keys = _PLAIN_KEYS[kind]
+    key = keys.get(name)
+    if key is None:
+        key = (name, kind, (), None, ())
+        if len(keys) < _PLAIN_KEYS_MAX:
+            keys[name] = key
+    return key
 
 
 def emit_entry(key: Key, value: Value, refinement: bool, allocation_info: bool) -> dict:
@@ -170,19 +198,45 @@ def emit_entry(key: Key, value: Value, refinement: bool, allocation_info: bool) 
     else:
         value_field, value_json = "set", {"item": sorted(value)}  # type: ignore[arg-type]
     flat = _flat_identity(key, refinement, allocation_info)
-    out = dict(flat) if flat is not None else _identity(key, refinement, allocation_info)
+    out = flat if flat is not None else _identity(key, refinement, allocation_info)
     out[value_field] = value_json
     return out
 
 
-@lru_cache(maxsize=8192)
-def _flat_identity(key: Key, refinement: bool, allocation_info: bool) -> tuple[tuple[str, str], ...] | None:
-    """The identity fields of an unreserved entry without nested objects, as (field, text) pairs (cached:
-    they recur for every task), or None when the entry needs `_identity`."""
+@lru_cache(maxsize=4096)
+def emit_plan(keys: tuple[Key, ...], refinement: bool, allocation_info: bool) -> tuple[tuple[Key, str, Any], ...]:
+    """How to emit a set of entries: (key, kind, identity template or None), in `sort_key` order. Cached: the
+    same few key sets recur for every task. A template holds the identity fields of an unreserved entry
+    without nested objects, to be copied; None means the entry needs `emit_entry`."""
+    return tuple((key, key[1], _flat_identity(key, refinement, allocation_info)) for key in sorted_keys(keys))
+
+
+def emit_all(amounts: dict[Key, Value], refinement: bool, allocation_info: bool) -> list[dict]:
+    """Mesos JSON for every entry of `amounts`, in `sort_key` order; fresh objects throughout."""
+    result = []
+    for key, kind, template in emit_plan(tuple(amounts), refinement, allocation_info):
+        value = amounts[key]
+        if template is None:
+            result.append(emit_entry(key, value, refinement, allocation_info))
+            continue
+        out = template.copy()
+        if kind == SCALAR:
+            out["scalar"] = {"value": value / 1000}  # type: ignore[operator]
+        elif kind == RANGES:
+            out["ranges"] = {"range": [{"begin": b, "end": e} for b, e in value.intervals]}  # type: ignore[union-attr]
+        else:
+            out["set"] = {"item": sorted(value)}  # type: ignore[arg-type]
+        result.append(out)
+    return result
+
+
+def _flat_identity(key: Key, refinement: bool, allocation_info: bool) -> dict | None:
+    """The identity fields of an unreserved entry without nested objects (a template to copy), or None when
+    the entry needs `_identity`."""
     name, kind, reservations, allocation_role, extra = key
     if reservations or extra or (allocation_info and allocation_role is not None):
         return None
-    return (("name", name), ("type", kind)) if refinement else (("name", name), ("type", kind), ("role", UNRESERVED))
+    return {"name": name, "type": kind} if refinement else {"name": name, "type": kind, "role": UNRESERVED}
 
 
 def _identity(key: Key, refinement: bool, allocation_info: bool) -> dict:

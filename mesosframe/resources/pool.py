@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .entry import RANGES, SCALAR, UNRESERVED, Key, Value, effective_role, sort_key
 from .fixed import to_milli
@@ -48,69 +49,112 @@ class ResourceRequest:
         return bool(self.port_count or self.ports)
 
 
-def usable_order(keys: Iterable[Key], role: str, allocation_role: str | None = None) -> dict[str, list[Key]]:
-    """Per resource name, the keys `role` may use: reserved for `role` first, then unreserved; each part
-    in sorted key order. Entries allocated (MULTI_ROLE offers) to a role other than `role` are left out,
-    except that a "*" request may use unreserved entries allocated to any role."""
-    reserved: dict[str, list[Key]] = {}
-    unreserved: dict[str, list[Key]] = {}
+class Order(NamedTuple):
+    """What one role may use of a pool, in preference order (reserved for the role first, then unreserved)."""
+    scalars: dict[str, tuple[Key, ...]]   # per resource name, its SCALAR keys
+    ports: tuple[Key, ...]                # the RANGES keys named "ports"
+    empty: bool                           # True if the role may use nothing at all (of any kind)
+
+
+def usable_order(keys: Iterable[Key], role: str, allocation_role: str | None = None) -> Order:
+    """The keys `role` may use: reserved for `role` first, then unreserved; each part in sorted key order.
+    Entries allocated (MULTI_ROLE offers) to a role other than `role` are left out, except that a "*" request
+    may use unreserved entries allocated to any role."""
+    reserved: list[Key] = []
+    unreserved: list[Key] = []
     for key in sorted(keys, key=sort_key):
         allocated = key[3] if key[3] is not None else allocation_role
         if allocated is not None and allocated != role and role != UNRESERVED:
             continue
         owner = effective_role(key)
         if owner == role and role != UNRESERVED:
-            reserved.setdefault(key[0], []).append(key)
+            reserved.append(key)
         elif owner == UNRESERVED:
-            unreserved.setdefault(key[0], []).append(key)
-    for name, keys_ in unreserved.items():
-        reserved.setdefault(name, []).extend(keys_)
-    return reserved
+            unreserved.append(key)
+    scalars: dict[str, list[Key]] = {}
+    ports: list[Key] = []
+    for key in reserved + unreserved:
+        if key[1] == SCALAR:
+            scalars.setdefault(key[0], []).append(key)
+        elif key[1] == RANGES and key[0] == PORTS:
+            ports.append(key)
+    return Order({name: tuple(k) for name, k in scalars.items()}, tuple(ports), not (reserved or unreserved))
 
 
-def take(amounts: dict[Key, Value], order: Mapping[str, list[Key]], request: ResourceRequest,
+def take(amounts: dict[Key, Value], order: Order, request: ResourceRequest,
          commit: bool = True) -> tuple[dict[Key, Value], tuple[int, ...]] | str:
     """Take `request` out of `amounts` following `order`. Returns (taken entries, ports: fixed ones in request
     order, then picked ones ascending), or the name of the first thing missing ("role", "cpus", ..., "ports").
     `amounts` is changed only on success and only if `commit`. An empty request always succeeds."""
-    if not order and (request.needs or request.port_count or request.ports):
+    wants_ports = request.port_count or request.ports
+    if order.empty and (request.needs or wants_ports):
         return ROLE
     taken: dict[Key, Value] = {}
-    rests: dict[Key, Value] = {}
+    scalars = order.scalars
+    get = amounts.get
     for name, need in request.needs:
+        keys = scalars.get(name)
+        if not keys:
+            return name
+        if len(keys) == 1:  # the common case: one entry of that name
+            if get(keys[0], 0) < need:  # type: ignore[operator]
+                return name
+            taken[keys[0]] = need
+            continue
         left = need
-        for key in order.get(name, ()):
-            have = amounts.get(key)
-            if not have or key[1] != SCALAR:
+        for key in keys:
+            have = get(key)
+            if not have:
                 continue
             part = have if have < left else left  # type: ignore[operator]
             taken[key] = part
-            rests[key] = have - part  # type: ignore[operator]
             left -= part  # type: ignore[operator]
             if not left:
                 break
         if left:
             return name
     ports: tuple[int, ...] = ()
-    if request.port_count or request.ports:
-        found = _take_ports(amounts, order.get(PORTS, ()), request, taken, rests)
+    port_parts: list[tuple[Key, Ranges, Ranges]] = []   # (key, taken part, rest)
+    if wants_ports:
+        found = _take_ports(amounts, order.ports, request, port_parts)
         if found is None:
             return PORTS
         ports = found
     if commit:
-        for key, rest in rests.items():
+        for key, part in taken.items():
+            rest = amounts[key] - part  # type: ignore[operator]
             if rest:
                 amounts[key] = rest
             else:
                 del amounts[key]
+        for key, _, rest in port_parts:
+            if rest:
+                amounts[key] = rest
+            else:
+                del amounts[key]
+    for key, part, _ in port_parts:
+        taken[key] = part
     return taken, ports
 
 
-def _take_ports(amounts: Mapping[Key, Value], keys: Iterable[Key], request: ResourceRequest,
-                taken: dict[Key, Value], rests: dict[Key, Value]) -> tuple[int, ...] | None:
-    """Fixed ports first, then the lowest free ones, reserved entries before unreserved. On success, adds the
-    port entries to `taken` and `rests` and returns the port numbers (fixed, then picked); else None."""
-    keys = [k for k in keys if k[1] == RANGES and amounts.get(k)]
+def _take_ports(amounts: Mapping[Key, Value], keys: tuple[Key, ...], request: ResourceRequest,
+                parts: list[tuple[Key, Ranges, Ranges]]) -> tuple[int, ...] | None:
+    """Fixed ports first, then the lowest free ones, reserved entries before unreserved. On success, appends
+    (key, part taken, rest) per entry used to `parts` and returns the port numbers (fixed, then picked);
+    else None."""
+    count = request.port_count
+    if not request.ports and len(keys) == 1:  # the common case: pick from the one ports entry
+        key = keys[0]
+        available: Ranges | None = amounts.get(key)  # type: ignore[assignment]
+        if available is None or available._size < count:
+            return None
+        chosen, rest = available.split_lowest(count)
+        parts.append((key, chosen, rest))
+        intervals = chosen._intervals
+        if len(intervals) == 1:
+            return tuple(range(intervals[0][0], intervals[0][1] + 1))
+        return tuple(chosen.values())
+    keys = tuple(k for k in keys if amounts.get(k))
     fixed: dict[Key, list[int]] = {}
     for port in request.ports:
         for key in keys:
@@ -125,7 +169,7 @@ def _take_ports(amounts: Mapping[Key, Value], keys: Iterable[Key], request: Reso
     for key in keys:
         if not left and not fixed:
             break
-        available: Ranges = amounts[key]  # type: ignore[assignment]
+        available = amounts[key]  # type: ignore[assignment]
         if key in fixed:
             part = Ranges.from_ports(fixed[key])   # distinct: ResourceRequest refuses duplicate ports
             available = available - part
@@ -139,8 +183,7 @@ def _take_ports(amounts: Mapping[Key, Value], keys: Iterable[Key], request: Reso
             sources += 1
             part = part + chosen
         if part:
-            taken[key] = part
-            rests[key] = available
+            parts.append((key, part, available))
     if left:
         return None
     if sources > 1:

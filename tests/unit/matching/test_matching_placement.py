@@ -192,3 +192,19 @@ def test_spread_ranks_a_new_group_with_the_load_left_by_earlier_groups():
     # /b starts on the only idle agent (O2), then goes to O0 (least loaded of those without /b, first in
     # order); /c avoids O0 (two tasks) and takes O1, the first of the two agents with one task each.
     assert where(result) == ["O0", "O1", "O2", "O0", "O1"]
+
+
+@pytest.mark.parametrize("requests_, existing, expected", [
+    # An instance of /a already on S0: a new /a shape avoids S0 although the tasks per agent are equal.
+    ([("/a", 1.0)], [("/a", 0), ("/b", 1)], ["O1"]),
+    # A second /a shape in the same call sees the instance the first one placed on S0.
+    ([("/a", 1.0), ("/a", 2.0)], [("/b", 1)], ["O0", "O1"]),
+    # No other instances: the first goes to the most free cpus, the second shape still avoids its agent.
+    ([("/c", 1.0), ("/c", 2.0)], [], ["O0", "O1"]),
+])
+def test_spread_counts_the_groups_instances_for_every_new_shape(requests_, existing, expected):
+    offers = [offer(0, cpus=8), offer(1, cpus=4)]
+    requests = [TaskRequest(f"{group}.{i}", group, ResourceRequest(cpus=cpus)) for i, (group, cpus)
+                in enumerate(requests_)]
+    instances = [PlacedInstance(group, offers[n].agent) for group, n in existing]
+    assert where(place(requests, offers, instances, Spread())) == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from mesosframe.errors import MesosframeError, ValidationError
+from mesosframe.resources import entry as entry_module
 from mesosframe.resources import (InsufficientResourcesError, Ranges, ResourceFormatError, ResourceRequest,
                                   Resources, from_milli, to_milli)
 
@@ -87,6 +88,11 @@ def test_refined_reservations_cannot_use_the_old_format():
     ([{"name": "ports", "type": "RANGES", "ranges": {"range": [{"begin": 5}]}}], "[0].ranges"),
     ([scalar("cpus", 1, role="*", reservation={"principal": "p"})], "[0].reservation"),
     ([scalar("cpus", 1, reservations=[{"type": "STATIC"}])], "[0].reservations[0]"),
+    ([{"name": "mem", "type": "SCALAR", "scalar": {"value": -1.0}}], "[0].scalar.value"),
+    ([{"name": "mem", "type": "SCALAR", "scalar": {"value": float("nan")}}], "[0].scalar"),
+    ([{"name": "mem", "type": "SCALAR", "scalar": [1.0]}], "[0].scalar"),
+    ([{"name": "", "type": "SCALAR", "scalar": {"value": 1.0}}], "[0].name"),
+    ([{"name": "mem", "role": "", "scalar": {"value": 1.0}}], "[0].role"),
 ])
 def test_malformed_json_raises_validation_error_with_path(raw, path):
     with pytest.raises(ResourceFormatError) as info:
@@ -178,3 +184,47 @@ def test_request_validation():
         ResourceRequest(cpus=-1)
     with pytest.raises(ValueError):
         ResourceRequest(ports=(80, 80))
+
+
+def test_to_mesos_returns_fresh_objects_each_call():
+    resources = Resources.from_mesos([{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1.5}},
+                                      {"name": "ports", "type": "RANGES",
+                                       "ranges": {"range": [{"begin": 31000, "end": 31001}]}}])
+    first = resources.to_mesos()
+    first[0]["role"] = "mutated"
+    first[0]["scalar"]["value"] = 99.0
+    first[1]["ranges"]["range"].clear()
+    assert resources.to_mesos() == [
+        {"name": "cpus", "type": "SCALAR", "role": "*", "scalar": {"value": 1.5}},
+        {"name": "ports", "type": "RANGES", "role": "*", "ranges": {"range": [{"begin": 31000, "end": 31001}]}}]
+    assert resources.to_mesos(refinement=True)[0] == {"name": "cpus", "type": "SCALAR", "scalar": {"value": 1.5}}
+
+
+@pytest.mark.parametrize("amounts, request_, expected", [
+    # (cpus entries as (role, amount), request, (taken cpus per role) or the missing name)
+    ([("*", 2.0)], dict(cpus=1.5), {"*": 1.5}),
+    ([("*", 1.0)], dict(cpus=1.5), "cpus"),
+    ([("web", 1.0), ("*", 2.0)], dict(cpus=1.5, role="web"), {"web": 1.0, "*": 0.5}),
+    ([("web", 1.0), ("*", 2.0)], dict(cpus=1.5), {"*": 1.5}),
+    ([("web", 1.0)], dict(cpus=0.5), "role"),
+    ([("*", 1.0)], dict(mem=1.0), "mem"),
+])
+def test_find_takes_scalars_across_entries_in_preference_order(amounts, request_, expected):
+    resources = Resources.from_mesos([{"name": "cpus", "type": "SCALAR", "scalar": {"value": amount}, "role": role}
+                                      for role, amount in amounts])
+    found = resources.find(ResourceRequest(**request_))
+    if isinstance(expected, str):
+        assert found is None and resources.shortfall(ResourceRequest(**request_))[0] == expected
+    else:
+        assert {r.role: r.scalar for r in found.resources} == expected
+        assert resources.contains(found.resources)
+
+
+def test_plain_entries_share_identity_keys_and_parse_the_same_past_the_cache(monkeypatch):
+    raw = [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1.0}},
+           {"name": "ports", "type": "RANGES", "ranges": {"range": [{"begin": 1, "end": 2}]}}]
+    first, second = Resources.from_mesos(raw), Resources.from_mesos(raw)
+    assert all(a is b for a, b in zip(first.amounts(), second.amounts()))
+    monkeypatch.setattr(entry_module, "_PLAIN_KEYS", {"SCALAR": {}, "RANGES": {}, "SET": {}})
+    monkeypatch.setattr(entry_module, "_PLAIN_KEYS_MAX", 0)
+    assert Resources.from_mesos(raw) == first and Resources.from_mesos(raw).cpus == 1.0
