@@ -13,6 +13,9 @@ from __future__ import annotations
 import logging
 import re
 import signal
+import sys
+import threading
+import weakref
 from typing import Any, Sequence
 
 from mesosframe import calls
@@ -38,6 +41,38 @@ def _import_pymesos():
 
 MesosSchedulerDriver = _import_pymesos()
 log = logging.getLogger("mesosframe.driver.pymesos")
+_IO_THREADS: "weakref.WeakKeyDictionary[threading.Thread, _Callbacks]" = weakref.WeakKeyDictionary()
+
+
+class _NoInterrupt:
+    """Stands in for `_thread` inside `pymesos.process`. When pymesos's IO thread dies (a refused
+    subscription, a connect deadline) pymesos calls `interrupt_main()`, a KeyboardInterrupt in whatever the
+    application's main thread is doing. For the IO threads of our drivers that becomes the driver's `error`
+    callback (a typed `FrameworkError` in the core) instead; other threads keep pymesos's behaviour."""
+
+    def __init__(self, real) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str):
+        return getattr(self._real, name)
+
+    def interrupt_main(self, *args) -> None:
+        callbacks = _IO_THREADS.get(threading.current_thread())
+        if callbacks is None:
+            self._real.interrupt_main(*args)
+            return
+        exc = sys.exc_info()[1]
+        callbacks.error(None, f"pymesos stopped: {exc}" if exc else "pymesos stopped")
+
+
+def _contain_pymesos_aborts() -> None:
+    import pymesos.process
+
+    if not isinstance(pymesos.process.thread, _NoInterrupt):
+        pymesos.process.thread = _NoInterrupt(pymesos.process.thread)
+
+
+_contain_pymesos_aborts()
 _HTTP_ERROR = re.compile(r"Failed to send request (\d{3}): (.*)", re.S)
 
 
@@ -49,6 +84,10 @@ class _Driver(MesosSchedulerDriver):
     def on_subscribed(self, info: dict) -> None:
         self.heartbeat_interval = float(info.get("heartbeat_interval_seconds") or 15.0)
         super().on_subscribed(info)
+
+    def _run(self) -> None:
+        _IO_THREADS[threading.current_thread()] = self.sched   # see _NoInterrupt
+        super()._run()
 
 
 class _Callbacks:

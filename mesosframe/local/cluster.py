@@ -1,27 +1,71 @@
 """`LocalCluster`: a master, its HTTP server, optional ZooKeeper registration and agents, on one loop.
 
 The loop runs in a background thread. `start()` returns once the master listens and every agent has
-registered; `stop()` kills every task process and closes everything. `run(fn, *args)` executes `fn` on the
-loop (to inspect or poke master and agent state safely).
+registered; `stop()` kills every task process (and waits for each process agent's teardown) and closes
+everything. `run(fn, *args)` executes `fn` on the loop (to inspect or poke master and agent state safely).
+
+Agent hostnames: when the master listens on a loopback address, agent `n` (process agents first, then
+simulated ones) is `127.0.1.<n+1>` (`agent_hostname(n)`; after 254 agents the third octet grows). All of
+127.0.0.0/8 is loopback on Linux, so a task listening on 0.0.0.0 (or on its agent's hostname) is reachable at
+the hostname its offer named, and agents stay distinguishable (hostname constraints, `/master/state`).
+Otherwise every agent's hostname is the master's `host`.
+
+Default ports: without `agent_resources`, process agent `n` offers its own block of ports,
+`[31000+1000n-31999+1000n]` (blocks shrink when more than 34 process agents share 31000-65535), so two
+agents on one machine never hand out the same port. Simulated agents keep `[31000-32000]` (no real ports).
+
+`containers=ContainerOptions(...)` goes to every process agent (image tasks run in containers).
 """
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import ipaddress
 import logging
 import pathlib
 import tempfile
 import threading
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from mesosframe.core.clock import Clock, SystemClock
 from mesosframe.errors import ConfigurationError
 from mesosframe.local.master import Master, MasterHttp, MasterOptions, ZooKeeperContender
 from mesosframe.local.protocol import AgentHandle, AgentInfo
 
+if TYPE_CHECKING:   # the agents package is imported when agents start
+    from mesosframe.local.agents import ContainerOptions
+
 log = logging.getLogger("mesosframe.local.cluster")
 
 DEFAULT_RESOURCES = "cpus:4;mem:4096;disk:10240;ports:[31000-32000]"
+DEFAULT_SCALARS = "cpus:4;mem:4096;disk:10240"
+FIRST_PORT, LAST_PORT, PORT_BLOCK = 31000, 65535, 1000
+MAX_LOOPBACK_AGENTS = 254 * 254
+
+
+def agent_hostname(index: int) -> str:
+    """The distinct loopback hostname of agent `index` (0-based): 127.0.1.1, 127.0.1.2, ..."""
+    if not 0 <= index < MAX_LOOPBACK_AGENTS:
+        raise ConfigurationError(f"agent index {index} out of range (at most {MAX_LOOPBACK_AGENTS} agents)")
+    return f"127.0.{1 + index // 254}.{1 + index % 254}"
+
+
+def default_port_range(index: int, process_agents: int) -> tuple[int, int]:
+    """Process agent `index`'s own block of ports: 1000 ports each, fewer when there are many agents."""
+    if process_agents > LAST_PORT - FIRST_PORT + 1:
+        raise ConfigurationError(f"{process_agents} process agents cannot each get their own ports")
+    width = min(PORT_BLOCK, (LAST_PORT - FIRST_PORT + 1) // max(1, process_agents))
+    first = FIRST_PORT + width * index
+    return first, first + width - 1
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _per_agent(values: str | Sequence[str] | None, count: int, default: str) -> list[str]:
@@ -42,7 +86,9 @@ class LocalCluster:
                  agent_attributes: str | Sequence[str] | None = None, heartbeat_interval: float = 15.0,
                  work_dir: str | pathlib.Path | None = None, *, host: str = "127.0.0.1",
                  clock: Clock | None = None, agent_heartbeat_interval: float = 5.0,
-                 status_update_retry: tuple[float, float] = (10.0, 600.0), **master_options: Any) -> None:
+                 status_update_retry: tuple[float, float] = (10.0, 600.0),
+                 containers: ContainerOptions | None = None, fast_path: bool = True,
+                 **master_options: Any) -> None:
         if agents < 0 or simulated_agents < 0:
             raise ConfigurationError("agent counts must not be negative")
         self.agent_count, self.simulated_count = agents, simulated_agents
@@ -50,7 +96,15 @@ class LocalCluster:
         self.host, self._port = host, port
         self.clock = clock or SystemClock()
         total = agents + simulated_agents
-        self._resources = _per_agent(agent_resources, total, DEFAULT_RESOURCES)
+        if agent_resources is None:
+            self._resources = [f"{DEFAULT_SCALARS};ports:[%d-%d]" % default_port_range(i, agents)
+                               for i in range(agents)] + [DEFAULT_RESOURCES] * simulated_agents
+        else:
+            self._resources = _per_agent(agent_resources, total, DEFAULT_RESOURCES)
+        if total > MAX_LOOPBACK_AGENTS and _is_loopback(host):
+            raise ConfigurationError(f"at most {MAX_LOOPBACK_AGENTS} agents on a loopback master")
+        self.containers = containers
+        self.fast_path = fast_path       # MasterHttp's lean front for plain scheduler calls
         self._attributes = _per_agent(agent_attributes, total, "")
         self._agent_heartbeat = agent_heartbeat_interval
         self._retry = status_update_retry
@@ -109,7 +163,9 @@ class LocalCluster:
         self.master = Master(self.options, loop=self.loop, clock=self.clock)
         if self.zk:
             self.master.set_leading(False, None)      # a standby until ZooKeeper elects it
-        self.http = MasterHttp(self.master)
+        self.http = MasterHttp(self.master, fast_path=self.fast_path)
+        from mesosframe.local.remote import mount   # agents in other processes or hosts join over HTTP
+        mount(self.http.app, self.master)
         self.options.port = await self.http.start(self.host, self._port)
         self.master.start()
 
@@ -121,9 +177,11 @@ class LocalCluster:
         if self.agent_count and self.work_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="mesosframe-local-")
             self.work_dir = pathlib.Path(self._tmp.name)
+        loopback = _is_loopback(self.host)
         for index in range(self.agent_count + self.simulated_count):
             simulated = index >= self.agent_count
-            info = AgentInfo(agent_id=f"{self.master.master_id}-S{index}", hostname=self.host,
+            hostname = agent_hostname(index) if loopback else self.host
+            info = AgentInfo(agent_id=f"{self.master.master_id}-S{index}", hostname=hostname,
                              resources=parse_resources(self._resources[index]),
                              attributes=parse_attributes(self._attributes[index])
                              if self._attributes[index] else [],
@@ -135,7 +193,8 @@ class LocalCluster:
             else:
                 agent_dir = self.work_dir / f"agent-{index}"
                 agent_dir.mkdir(parents=True, exist_ok=True)
-                agent = ProcessAgent(self.master, info, work_dir=agent_dir, **common)
+                agent = ProcessAgent(self.master, info, work_dir=agent_dir, containers=self.containers,
+                                     **common)
             self.agents.append(agent)
             agent.start()
 
@@ -149,6 +208,7 @@ class LocalCluster:
         if self.loop.is_running():
             try:
                 self.run(self._stop_agents_and_master)
+                self._call(self._wait_agents_stopped())
                 if self.http is not None:
                     self._call(self.http.stop())
                     self.run(self.master.stop)      # timers that stream ends may have started
@@ -170,6 +230,16 @@ class LocalCluster:
                 log.exception("agent_stop_failed id=%s", agent.info.agent_id)
         if self.master is not None:
             self.master.stop()
+
+    async def _wait_agents_stopped(self) -> None:
+        """Await each process agent's teardown (task processes reaped, executor API closed)."""
+        for agent in self.agents:
+            wait_stopped = getattr(agent, "wait_stopped", None)
+            if wait_stopped is not None:
+                try:
+                    await wait_stopped()
+                except Exception:
+                    log.exception("agent_wait_stopped_failed id=%s", agent.info.agent_id)
 
     @staticmethod
     async def _drain(timeout: float = 5.0) -> None:

@@ -5,10 +5,16 @@
 
 `--agent-resources` / `--agent-attributes` may be repeated: one value per agent in order (process agents
 first), the last one repeating; a single value is shared by all agents.
+
+Containers: `--containers --image-store DIR [--rootfs-cache DIR] [--runc PATH]` lets process agents run tasks
+with a Docker image (runc); the command prints whether the runtime is usable here, and why not.
+Authentication: `--credentials FILE` (Mesos's JSON, `{"credentials": [{"principal": .., "secret": ..}]}`)
+makes the scheduler API check HTTP Basic credentials; `--authenticate-frameworks` requires them.
 """
 from __future__ import annotations
 
 import argparse
+import pathlib
 import signal
 import sys
 import threading
@@ -28,22 +34,69 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--heartbeat-interval", type=float, default=15.0, help="seconds between HEARTBEATs")
     parser.add_argument("--offer-timeout", type=float, default=None, help="rescind offers after S seconds")
     parser.add_argument("--work-dir", default=None, help="agents' sandboxes (default: a temporary dir)")
+    parser.add_argument("--containers", action="store_true", help="run image tasks in containers (runc)")
+    parser.add_argument("--image-store", default=None, metavar="DIR",
+                        help="docker-save tarballs / OCI layouts (required with --containers)")
+    parser.add_argument("--rootfs-cache", default=None, metavar="DIR", help="where extracted images are kept")
+    parser.add_argument("--runc", default=None, metavar="PATH", help="the runc binary (default: runc)")
+    parser.add_argument("--credentials", default=None, metavar="FILE",
+                        help='JSON {"credentials": [{"principal": "p", "secret": "s"}]} for HTTP Basic')
+    parser.add_argument("--authenticate-frameworks", action="store_true",
+                        help="refuse scheduler calls without valid credentials (needs --credentials)")
     parser.set_defaults(func=main)
     return parser
 
 
+def _usage_error(message: str) -> int:
+    print(f"mesosframe local: error: {message}", file=sys.stderr, flush=True)
+    return 2
+
+
+def _container_options(args: argparse.Namespace):
+    """ContainerOptions from the flags (None without --containers); prints whether containers are usable."""
+    if not args.containers:
+        return None
+    from mesosframe.local.agents import ContainerOptions
+
+    extra = {"runc": args.runc} if args.runc else {}
+    options = ContainerOptions(image_store=pathlib.Path(args.image_store),
+                               rootfs_cache=pathlib.Path(args.rootfs_cache) if args.rootfs_cache else None,
+                               **extra)
+    probe = options.runtime().probe()
+    if probe.usable:
+        print(f"containers: usable (image store {options.image_store})", flush=True)
+    else:
+        print("containers: NOT usable, image tasks will fail: " + "; ".join(probe.reasons), flush=True)
+    return options
+
+
 def main(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
-    """Start the cluster, print its URLs, wait for SIGINT/SIGTERM (or `stop`), then shut it down."""
+    """Start the cluster, print its URLs, wait for SIGINT/SIGTERM (or `stop`), then shut it down.
+    Returns 2 (usage error, nothing started) for inconsistent flags or an unreadable credentials file."""
     from mesosframe.local.cluster import LocalCluster
+    from mesosframe.local.master.auth import CredentialsFileError, load_credentials
 
     stop = stop or threading.Event()
-    options = {}
+    options: dict = {}
     if args.offer_timeout:
         options["offer_timeout"] = args.offer_timeout
+    if args.containers and not args.image_store:
+        return _usage_error("--containers needs --image-store DIR")
+    if not args.containers and (args.image_store or args.rootfs_cache or args.runc):
+        return _usage_error("--image-store, --rootfs-cache and --runc need --containers")
+    if args.authenticate_frameworks and not args.credentials:
+        return _usage_error("--authenticate-frameworks needs --credentials FILE")
+    if args.credentials:
+        try:
+            options["credentials"] = load_credentials(args.credentials)
+        except CredentialsFileError as exc:
+            return _usage_error(str(exc))
+        options["authenticate_frameworks"] = args.authenticate_frameworks
+    containers = _container_options(args)
     cluster = LocalCluster(agents=args.agents, simulated_agents=args.simulated_agents, port=args.port,
                            zk=args.zk, agent_resources=args.agent_resources,
                            agent_attributes=args.agent_attributes, heartbeat_interval=args.heartbeat_interval,
-                           work_dir=args.work_dir, host=args.host, **options)
+                           work_dir=args.work_dir, host=args.host, containers=containers, **options)
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -55,6 +108,9 @@ def main(args: argparse.Namespace, *, stop: threading.Event | None = None) -> in
         if args.zk:
             print(f"zk: {args.zk}", flush=True)
         print(f"agents: {args.agents} process, {args.simulated_agents} simulated", flush=True)
+        if args.credentials:
+            print(f"authentication: {len(options['credentials'])} principal(s), "
+                  f"{'required' if args.authenticate_frameworks else 'optional'}", flush=True)
         while not stop.wait(0.5):
             pass
     finally:

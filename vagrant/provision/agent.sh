@@ -40,7 +40,7 @@ else
 Description=mesosframe local agent
 After=network-online.target
 [Service]
-ExecStart=/opt/mesosframe-venv/bin/mesosframe agent --master $ZK_URL --hostname $NODE_IP --attributes $AGENT_ATTRIBUTES
+ExecStart=/opt/mesosframe-venv/bin/mesosframe agent --master $ZK_URL --hostname $NODE_IP --attributes "$AGENT_ATTRIBUTES" --work-dir /var/lib/mesosframe/agent
 Restart=always
 [Install]
 WantedBy=multi-user.target

@@ -38,7 +38,7 @@ else
 Description=mesosframe local master
 After=network-online.target zookeeper.service
 [Service]
-ExecStart=/opt/mesosframe-venv/bin/mesosframe local --agents 0 --zk $ZK_URL --hostname $NODE_IP --port 5050
+ExecStart=/opt/mesosframe-venv/bin/mesosframe local --agents 0 --zk $ZK_URL --host $NODE_IP --port 5050
 Restart=always
 [Install]
 WantedBy=multi-user.target

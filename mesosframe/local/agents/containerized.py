@@ -31,7 +31,7 @@ from mesosframe.local.containers.cgroups import ContainerCgroup, cgroup_layout
 
 log = logging.getLogger("mesosframe.local.agents.containers")
 
-__all__ = ["ContainerOptions", "ContainerLauncher", "ContainerTaskRun", "has_image", "LAUNCH_FAILED"]
+__all__ = ["ContainerOptions", "ContainerLauncher", "ContainerTaskRun", "destroy_now", "has_image", "LAUNCH_FAILED"]
 
 LAUNCH_FAILED = "REASON_CONTAINER_LAUNCH_FAILED"
 NOT_ENABLED = ("Failed to launch container: this agent runs without container support; start it with "
@@ -103,15 +103,22 @@ class ContainerTaskRun(TaskRun):
 
     def abort(self) -> None:
         self._aborted = True
-        container, runtime = self.container, self.container.runtime
-        try:   # SIGKILL, wait until the processes are gone, remove runc's state
-            subprocess.run(runtime.runc_command("delete", "--force", container.id), timeout=15,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-            ContainerCgroup(cgroup_layout(), runtime.cgroup_root, container.id).destroy()
-            rootfs = container.bundle / "rootfs"
-            PreparedRootfs(rootfs, container.bundle, "overlay", mounted=os.path.ismount(rootfs)).release()
-        except (OSError, subprocess.SubprocessError, ContainerError) as exc:
-            log.warning("container_abort_failed id=%s error=%s", container.id, exc)
+        destroy_now(self.container)
+
+
+def destroy_now(container: Container) -> None:
+    """Destroy `container` at once, blocking: SIGKILL and `runc delete --force` (which waits until its
+    processes are gone), its cgroups, its rootfs mount. For agent stop/crash, when the loop may end next;
+    failures are logged, not raised."""
+    runtime = container.runtime
+    try:
+        subprocess.run(runtime.runc_command("delete", "--force", container.id), timeout=15,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        ContainerCgroup(cgroup_layout(), runtime.cgroup_root, container.id).destroy()
+        rootfs = container.bundle / "rootfs"
+        PreparedRootfs(rootfs, container.bundle, "overlay", mounted=os.path.ismount(rootfs)).release()
+    except (OSError, subprocess.SubprocessError, ContainerError) as exc:
+        log.warning("container_abort_failed id=%s error=%s", container.id, exc)
 
 
 class ContainerLauncher(TaskLauncher):
@@ -135,6 +142,24 @@ class ContainerLauncher(TaskLauncher):
         if not self.probe.usable:
             return ("Failed to launch container: the container runtime is unavailable on this agent: "
                     + "; ".join(self.probe.reasons))
+        return None
+
+    def executor_refusal(self, executor: dict, tasks: list[dict]) -> str | None:
+        """Why an executor (or its tasks) cannot get the container images they ask for; None if they can
+        (then an executor with an image runs in it: `mesosframe.local.executors.ContainerExecutorLauncher`)."""
+        if any(has_image(task) for task in tasks):
+            return ("Failed to launch container: tasks with their own container image under an executor "
+                    "(nested containers) are not supported by mesosframe's process agent")
+        if not has_image(executor):
+            return None
+        refusal = self.refusal()
+        if refusal is not None:
+            return ("Failed to launch container: executors with a container image are not supported here: "
+                    + refusal.removeprefix("Failed to launch container: "))
+        try:
+            docker_image_name(executor)
+        except ContainerError as exc:
+            return launch_failure_fields(exc)["message"]
         return None
 
     def release(self) -> None:

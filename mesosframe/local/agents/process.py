@@ -15,11 +15,17 @@ kill while the first is in progress is ignored (no grace escalation yet).
 `user`: CommandInfo.user (else FrameworkInfo.user) is applied only when the agent runs as root; otherwise
 tasks run as the agent's user. A `launcher` argument replaces the CommandLauncher (see `launchers.py`).
 
+Health checks (`TaskInfo.health_check`) are run by the agent itself for every task it runs directly, image
+tasks included (see `checks.py`): TASK_RUNNING with `healthy` and REASON_TASK_HEALTH_CHECK_STATUS_UPDATED,
+the kill above after `consecutive_failures`, `healthy: false` on the end of a task whose last check failed.
+
 Custom executors (`TaskInfo.executor`) and LAUNCH_GROUP go to an `ExecutorHost` (`mesosframe.local.executors`,
 the v1 executor API at `POST /api/v1/executor`), served on 127.0.0.1 at a free port that `start()` puts in
 `AgentInfo.port`; their updates enter through `take_status`. With `executor_api=False` they fail with
-REASON_EXECUTOR_UNREGISTERED. Executors run on the host: tasks for them that carry a container image fail
-with REASON_CONTAINER_LAUNCH_FAILED.
+REASON_EXECUTOR_UNREGISTERED. Executors run on the host, or, when the ExecutorInfo has a container image and
+the agent has a usable container runtime, inside that image (`ContainerExecutorLauncher`, see
+`mesosframe.local.executors.container`); without one their tasks fail with REASON_CONTAINER_LAUNCH_FAILED and
+the runtime's refusal. Tasks of executors that carry an image of their own (nested containers) fail too.
 
 Tasks with a container image go to the `ContainerLauncher` (`containerized.py`): with `containers=
 ContainerOptions(image_store=...)` and a usable runtime they run in containers; otherwise they fail with
@@ -31,16 +37,20 @@ kill is TASK_FAILED with the limitation's reason. `stop()`/`crash()` destroy eve
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import pathlib
 import pwd
 import signal
 import uuid as uuidlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from executors.health import HealthCheckSpec, Verdict
 from mesosframe.core.clock import Clock
 from mesosframe.local.agents.base import AgentTask, BaseAgent, has_capability, value_of
+from mesosframe.local.agents.checks import HEALTH_REASON, HealthWatch, health_check_spec
 from mesosframe.local.agents.containerized import ContainerLauncher, ContainerOptions, has_image
 from mesosframe.local.agents.launchers import (
     CommandLauncher, LaunchRejected, LaunchSpec, TaskLauncher, TaskRun,
@@ -57,7 +67,8 @@ DEFAULT_KILL_GRACE = 3.0
 
 
 class _ProcessTask(AgentTask):
-    __slots__ = ("container_id", "sandbox", "run", "executor_pid", "runner", "kill_timer", "kill_policy")
+    __slots__ = ("container_id", "sandbox", "run", "executor_pid", "runner", "kill_timer", "kill_policy",
+                 "health_spec", "health", "unhealthy")
 
     def __init__(self, framework_id: str, task_id: str, task: dict, container_id: str,
                  sandbox: pathlib.Path) -> None:
@@ -69,6 +80,9 @@ class _ProcessTask(AgentTask):
         self.runner: asyncio.Task | None = None
         self.kill_timer: Any = None
         self.kill_policy: dict | None = None
+        self.health_spec: HealthCheckSpec | None = None
+        self.health: HealthWatch | None = None    # while its health checks run
+        self.unhealthy = False                    # the last reported check failed
 
 
 class ProcessAgent(BaseAgent):
@@ -76,7 +90,8 @@ class ProcessAgent(BaseAgent):
 
     executor_host_wired = True   # custom executors and LAUNCH_GROUP go to the ExecutorHost (executor_api=True)
 
-    __slots__ = ("_work_dir", "_launcher", "_containers", "_base_env", "_teardowns", "executors", "_executor_http")
+    __slots__ = ("_work_dir", "_launcher", "_containers", "_base_env", "_teardowns", "executors", "_executor_http",
+                 "_probe_pool")
 
     def __init__(self, master: MasterPort, info: AgentInfo, *, loop: Any, clock: Clock,
                  work_dir: pathlib.Path, heartbeat_interval: float = 5.0,
@@ -90,13 +105,17 @@ class ProcessAgent(BaseAgent):
         self._containers = ContainerLauncher(containers, self._work_dir / "containers")
         self._base_env = dict(os.environ)
         self._teardowns: set[asyncio.Task] = set()
+        self._probe_pool: ThreadPoolExecutor | None = None   # health check probes; made on first use
         self.executors: Any = None   # ExecutorHost when the executor API is on
         self._executor_http: Any = None
         if executor_api:
             # imported here: mesosframe.local.executors imports this package's modules
-            from mesosframe.local.executors import ExecutorHost, ExecutorHttp
+            from mesosframe.local.executors import ContainerExecutorLauncher, ExecutorHost, ExecutorHttp
+            images = self._containers
+            image_launcher = (ContainerExecutorLauncher(images.runtime, images.store, images.bundle_root)
+                              if images.usable else None)
             self.executors = ExecutorHost(info, master, self.take_status, loop=loop, clock=clock,
-                                          work_dir=self._work_dir)
+                                          work_dir=self._work_dir, image_launcher=image_launcher)
             self._executor_http = ExecutorHttp(self.executors)
 
     def start(self) -> None:
@@ -172,6 +191,7 @@ class ProcessAgent(BaseAgent):
             self._tasks[(framework_id, task_id)] = record
             try:
                 self._launcher_for(task).check(task, executor)
+                record.health_spec = health_check_spec(task)
             except LaunchRejected as exc:
                 self._report(record, "TASK_FAILED", message=exc.message, reason=exc.reason, source="SOURCE_AGENT")
                 continue
@@ -183,11 +203,11 @@ class ProcessAgent(BaseAgent):
         for task in tasks:
             task_id = value_of(task["task_id"])
             records.append(self._tasks.setdefault((framework_id, task_id), AgentTask(framework_id, task_id, task)))
-        if has_image(executor) or any(has_image(task) for task in tasks):
+        refusal = self._containers.executor_refusal(executor, tasks)
+        if refusal is not None:
             for record in records:
                 self._report(record, "TASK_FAILED", source="SOURCE_AGENT", reason="REASON_CONTAINER_LAUNCH_FAILED",
-                             message="Failed to launch container: container images for custom executors and "
-                                     "task groups are not supported by mesosframe's process agent yet")
+                             message=refusal)
             return
         self.executors.launch(framework, executor, tasks, group=group)
 
@@ -224,9 +244,14 @@ class ProcessAgent(BaseAgent):
             self.executors.stop()
         super()._halt()
         self._containers.release()
+        if self._probe_pool is not None:
+            self._probe_pool.shutdown(wait=False, cancel_futures=True)
+            self._probe_pool = None
 
     def _signal_kill(self, record: _ProcessTask) -> None:
         """TASK_KILLING if the framework wants it, SIGTERM to the group now, SIGKILL after the grace."""
+        if record.health is not None:
+            record.health.stop()
         if has_capability(self._frameworks.get(record.framework_id, {}), "TASK_KILLING_STATE"):
             self._report(record, "TASK_KILLING")
         grace = _grace_seconds(record.kill_policy)
@@ -298,9 +323,13 @@ class ProcessAgent(BaseAgent):
         self._report(record, "TASK_RUNNING")
         if record.killing:  # the kill arrived while the process was being spawned
             self._signal_kill(record)
+        elif record.health_spec is not None:
+            self._watch_health(record, {**self._base_env, **env})
         try:
             code = await run.wait()
         finally:
+            if record.health is not None:
+                record.health.stop()
             await asyncio.shield(run.destroy())  # leftovers of the tree, or everything on cancel
         if record.kill_timer is not None:
             record.kill_timer.cancel()
@@ -309,14 +338,35 @@ class ProcessAgent(BaseAgent):
         if self._tasks.get((record.framework_id, record.task_id)) is not record:
             return  # forgotten meanwhile (framework shutdown)
         message = _exit_message(code)
+        extra = {"healthy": False} if record.unhealthy else {}
         limitation = run.limitation()
         if limitation is not None:
             reason, message = limitation
-            self._report(record, "TASK_FAILED", message=message, reason=reason)
+            self._report(record, "TASK_FAILED", message=message, reason=reason, **extra)
         elif record.killing:
-            self._report(record, "TASK_KILLED", message=message)
+            self._report(record, "TASK_KILLED", message=message, **extra)
         else:
-            self._report(record, "TASK_FINISHED" if code == 0 else "TASK_FAILED", message=message)
+            self._report(record, "TASK_FINISHED" if code == 0 else "TASK_FAILED", message=message, **extra)
+
+    def _watch_health(self, record: _ProcessTask, env: dict[str, str]) -> None:
+        if self._probe_pool is None:
+            self._probe_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="health-probe")
+        record.health = HealthWatch(record.health_spec, functools.partial(self._health_verdict, record),
+                                    loop=self._loop, pool=self._probe_pool, env=env, cwd=record.sandbox,
+                                    name=record.task_id)
+        record.health.start()
+
+    def _health_verdict(self, record: _ProcessTask, verdict: Verdict) -> None:
+        """A reported check result: TASK_RUNNING with `healthy`; the kill when the tracker says so."""
+        if record.terminal or record.killing or record.run is None:
+            return
+        record.unhealthy = not verdict.healthy
+        self._report(record, "TASK_RUNNING", reason=HEALTH_REASON, healthy=verdict.healthy,
+                     message=None if verdict.healthy else "Health check failed")
+        if verdict.kill:
+            log.warning("health_check_kill agent=%s task=%s", self.info.agent_id, record.task_id)
+            record.killing = True
+            self._signal_kill(record)
 
     def _status_base(self, record: AgentTask) -> dict:
         status = super()._status_base(record)
@@ -342,6 +392,8 @@ class ProcessAgent(BaseAgent):
         if record.kill_timer is not None:
             record.kill_timer.cancel()
             record.kill_timer = None
+        if record.health is not None:
+            record.health.stop()
         if record.runner is not None and not record.runner.done():
             record.runner.cancel()
 

@@ -4,6 +4,8 @@ Seam for an agent (everything runs on the cluster loop; nothing blocks):
 
     host = ExecutorHost(agent.info, master, status_sink, loop=loop, clock=clock, work_dir=work_dir,
                         launcher=None,                 # ExecutorLauncher; default: host processes
+                        image_launcher=None,           # for ExecutorInfos with a container image:
+                                                       # ContainerExecutorLauncher(runtime, store, bundle_root)
                         registration_timeout=60.0,     # Mesos --executor_registration_timeout
                         heartbeat_interval=1800.0)     # HEARTBEAT events to subscribed executors
     http = ExecutorHttp(host)
@@ -32,19 +34,25 @@ Seam for an agent (everything runs on the cluster loop; nothing blocks):
 The host calls `master.executor_message(...)` for executor MESSAGE calls and `master.executor_exited(...)`
 when an executor process exits (not after `shutdown_framework` or `stop`). Scheduler acknowledgements stay
 with the agent's StatusUpdateManager: the executor got ACKNOWLEDGED when the agent took the update.
-`ExecutorLauncher` is the plug-in point for starting an executor inside a container image.
+`ExecutorLauncher` is the plug-in point for starting executors; `ContainerExecutorLauncher` (`container.py`)
+runs an executor inside its ExecutorInfo's container image (runc), and `ProcessAgent` routes image executors
+to it when it has `containers=ContainerOptions(...)` and a usable runtime.
 """
 from __future__ import annotations
 
+from mesosframe.local.executors.container import (
+    ContainerExecutorLauncher, ContainerExecutorRun, ExecutorImageError, container_task,
+)
 from mesosframe.local.executors.host import EventStream, ExecutorHost, ExecutorState
 from mesosframe.local.executors.http import EXECUTOR_API_PATH, BufferedStream, ExecutorHttp
 from mesosframe.local.executors.launch import (
-    ExecutorLauncher, ExecutorRun, ProcessExecutorLauncher, ProcessRun, executor_argv,
+    ExecutorLauncher, ExecutorLaunchSpec, ExecutorRun, ProcessExecutorLauncher, ProcessRun, executor_argv,
 )
 from mesosframe.local.executors.wire import ExecutorCall, ExecutorCallError, executor_environment, parse_call
 
 __all__ = [
-    "EXECUTOR_API_PATH", "BufferedStream", "EventStream", "ExecutorCall", "ExecutorCallError", "ExecutorHost",
+    "ContainerExecutorLauncher", "ContainerExecutorRun", "ExecutorImageError", "ExecutorLaunchSpec",
+    "container_task", "EXECUTOR_API_PATH", "BufferedStream", "EventStream", "ExecutorCall", "ExecutorCallError", "ExecutorHost",
     "ExecutorHttp", "ExecutorLauncher", "ExecutorRun", "ExecutorState", "ProcessExecutorLauncher", "ProcessRun",
     "executor_argv", "executor_environment", "parse_call",
 ]

@@ -15,7 +15,9 @@ SUBSCRIBE's `unacknowledged_updates`) is only acknowledged again. When the execu
 its tasks that is not terminal gets TASK_LOST (TASK_GONE for PARTITION_AWARE frameworks) with
 REASON_EXECUTOR_TERMINATED, or REASON_EXECUTOR_REGISTRATION_TIMEOUT if it never subscribed in time, and the
 master hears `executor_exited` with the raw wait status (the scheduler gets FAILURE). After
-`shutdown_framework` nothing is reported. All methods run on the agent's loop and do not block.
+`shutdown_framework` nothing is reported. Executors whose ExecutorInfo has a container image start through
+`image_launcher` (`ContainerExecutorLauncher`), with only the MESOS_* environment (no agent environment) and
+MESOS_SANDBOX=/mnt/mesos/sandbox; without an `image_launcher` their tasks fail (REASON_CONTAINER_LAUNCH_FAILED). All methods run on the agent's loop and do not block.
 """
 from __future__ import annotations
 
@@ -30,10 +32,13 @@ from typing import Any, Callable
 
 from mesosframe.core.clock import Clock
 from mesosframe.local.agents.base import has_capability, value_of
-from mesosframe.local.agents.launchers import LaunchSpec
+from mesosframe.local.agents.containerized import has_image
 from mesosframe.local.agents.sandbox import make_sandbox, sandbox_path
 from mesosframe.local.agents.updates import is_terminal, stamp
-from mesosframe.local.executors.launch import ExecutorLauncher, ProcessExecutorLauncher, executor_argv
+from mesosframe.local.containers import SANDBOX_PATH, ContainerError
+from mesosframe.local.executors.launch import (
+    ExecutorLauncher, ExecutorLaunchSpec, ProcessExecutorLauncher, executor_argv,
+)
 from mesosframe.local.executors.records import EventStream, ExecutorState, ExecutorRecord
 from mesosframe.local.executors.wire import (
     ExecutorCall, ExecutorCallError, event, executor_environment, nanoseconds_to_seconds, wait_status,
@@ -57,7 +62,8 @@ class ExecutorHost:
     def __init__(self, agent_info: AgentInfo, master: MasterPort, status_sink: Callable[[str, dict], None], *,
                  loop: Any, clock: Clock, work_dir: pathlib.Path, launcher: ExecutorLauncher | None = None,
                  registration_timeout: float = 60.0, heartbeat_interval: float = 1800.0,
-                 base_env: dict[str, str] | None = None, endpoint: str = "") -> None:
+                 base_env: dict[str, str] | None = None, endpoint: str = "",
+                 image_launcher: ExecutorLauncher | None = None) -> None:
         self.agent_info = agent_info
         self._master = master
         self._sink = status_sink
@@ -65,6 +71,7 @@ class ExecutorHost:
         self._clock = clock
         self._work_dir = pathlib.Path(work_dir)
         self._launcher = launcher or ProcessExecutorLauncher()
+        self.image_launcher = image_launcher
         self.registration_timeout = float(registration_timeout)
         self.heartbeat_interval = float(heartbeat_interval)
         self._base_env = dict(os.environ if base_env is None else base_env)
@@ -245,23 +252,30 @@ class ExecutorHost:
         ex.waiter = self._loop.create_task(self._run(ex))
         return ex
 
-    def _spec(self, ex: ExecutorRecord) -> LaunchSpec:
+    def _spec(self, ex: ExecutorRecord, image: bool) -> ExecutorLaunchSpec:
         command = ex.info.get("command", {})
         extra = {v["name"]: v.get("value", "") for v in command.get("environment", {}).get("variables", ())
                  if v.get("type", "VALUE") == "VALUE"}
         env = executor_environment(
-            base=self._base_env, agent_id=self.agent_info.agent_id, endpoint=self.endpoint,
+            base={} if image else self._base_env, agent_id=self.agent_info.agent_id, endpoint=self.endpoint,
             framework_id=ex.framework_id, executor_id=ex.executor_id, directory=ex.sandbox,
-            checkpoint=bool(ex.framework.get("checkpoint")), shutdown_grace=self._grace(ex), extra=extra)
+            sandbox=pathlib.Path(SANDBOX_PATH) if image else None, checkpoint=bool(ex.framework.get("checkpoint")),
+            shutdown_grace=self._grace(ex), extra=extra)
         executable, argv = executor_argv(ex.info, env)
-        return LaunchSpec(executable=executable, argv=argv, env=env, cwd=ex.sandbox,
-                          stdout=ex.sandbox / "stdout", stderr=ex.sandbox / "stderr")
+        resources = [*ex.info.get("resources", ()), *(r for t in ex.tasks.values() for r in t.get("resources", ()))]
+        return ExecutorLaunchSpec(executable=executable, argv=argv, env=env, cwd=ex.sandbox,
+                                  stdout=ex.sandbox / "stdout", stderr=ex.sandbox / "stderr",
+                                  container_id=ex.container_id, executor_info=ex.info, resources=tuple(resources))
 
     async def _run(self, ex: ExecutorRecord) -> None:
+        image = has_image(ex.info)
         try:
+            launcher = self.image_launcher if image else self._launcher
+            if launcher is None:
+                raise ValueError("container images for executors need an agent with a usable container runtime")
             make_sandbox(ex.sandbox)
-            ex.run = await self._launcher.launch(self._spec(ex))
-        except (OSError, ValueError) as exc:
+            ex.run = await launcher.launch(self._spec(ex, image))
+        except (OSError, ValueError, ContainerError) as exc:
             log.warning("executor_launch_failed framework=%s executor=%s error=%s", ex.framework_id,
                         ex.executor_id, exc)
             self._fail_tasks(ex, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED",
@@ -272,7 +286,7 @@ class ExecutorHost:
         if ex.state is ExecutorState.TERMINATING and "shutdown" not in ex.timers:
             ex.run.signal(signal.SIGKILL)     # shut down or timed out while starting
         code = await ex.run.wait()
-        ex.run.destroy()                      # whatever it left behind, its tasks included
+        await ex.run.release()                # whatever it left behind, its tasks included
         self._terminated(ex, code)
 
     def _terminated(self, ex: ExecutorRecord, code: int) -> None:

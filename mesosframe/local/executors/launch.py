@@ -3,8 +3,11 @@
 A launcher turns a `LaunchSpec` (argv, environment, sandbox, stdout/stderr files; the agents' type) into a
 running `ExecutorRun`: something with a `pid`, an awaitable `wait()` returning the exit status (negative =
 killed by that signal, as asyncio reports it) and `signal(signum)` that signals the executor's whole process
-group. `ProcessExecutorLauncher` runs the command on the host in a new session; a container launcher (the
-executor inside an image) implements the same two methods.
+group. `ProcessExecutorLauncher` runs the command on the host in a new session; `ContainerExecutorLauncher`
+(`container.py`) runs it inside the ExecutorInfo's container image. The host hands every launcher an
+`ExecutorLaunchSpec`: the LaunchSpec plus the ExecutorInfo and the resources of the executor and its tasks.
+After the executor exited the host awaits `release()` (default: `destroy()`); on agent stop it calls the
+synchronous `destroy()`, which must leave nothing behind when it returns.
 """
 from __future__ import annotations
 
@@ -13,15 +16,25 @@ import os
 import signal
 import sys
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mesosframe.local.agents.launchers import LaunchSpec, command_argv
 
-__all__ = ["ExecutorLauncher", "ExecutorRun", "ProcessExecutorLauncher", "ProcessRun", "executor_argv",
+__all__ = ["ExecutorLaunchSpec", "ExecutorLauncher", "ExecutorRun", "ProcessExecutorLauncher", "ProcessRun",
+           "executor_argv",
            "session_members", "DEFAULT_EXECUTOR_MODULE", "COMMAND_EXECUTOR_MODULE"]
 
 DEFAULT_EXECUTOR_MODULE = "executors.group"
 COMMAND_EXECUTOR_MODULE = "executors.command"
+
+
+@dataclass(frozen=True)
+class ExecutorLaunchSpec(LaunchSpec):
+    """A LaunchSpec for an executor: also its ExecutorInfo JSON and the Resource JSON of the executor and
+    of the tasks it starts with (what a container's limits are made of)."""
+    executor_info: dict = field(default_factory=dict)
+    resources: tuple[dict, ...] = ()
 
 
 class ExecutorRun(ABC):
@@ -38,8 +51,12 @@ class ExecutorRun(ABC):
         """Send `signum` to the executor's process group; no error if it is gone."""
 
     def destroy(self) -> None:
-        """Kill whatever the executor left behind (called after it exited). Default: its process group."""
+        """Kill whatever the executor left behind, at once (agent stop). Default: its process group."""
         self.signal(signal.SIGKILL)
+
+    async def release(self) -> None:
+        """Release everything the executor held, after it exited. Default: `destroy()`."""
+        self.destroy()
 
 
 class ExecutorLauncher(ABC):

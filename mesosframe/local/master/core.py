@@ -9,12 +9,14 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mesosframe.core.clock import Clock
 from mesosframe.local.master import events
 from mesosframe.local.master.agent_side import AgentSide
+from mesosframe.errors import ConfigurationError
 from mesosframe.local.master.allocator import Allocator, refuse_seconds
+from mesosframe.local.master.auth import principal_mismatch
 from mesosframe.local.master.launch import accept
 from mesosframe.local.master.records import AgentRecord, EventSink, FrameworkRecord, OfferRecord, TaskRecord
 from mesosframe.local.master.reconcile import reconcile
@@ -33,7 +35,9 @@ class MasterOptions:
     (None: never). `allocation_interval`: periodic allocation pass (expired filters). `agent_ping_timeout`:
     silence after which an agent is unreachable. `agent_removal_timeout`: unreachable time after which it
     is removed (its tasks TASK_GONE). `keep_status_history`: keep (state, time) per update for
-    `/master/state` (about 100 bytes per update)."""
+    `/master/state` (about 100 bytes per update). `credentials`: principal -> secret accepted with HTTP
+    Basic on the scheduler API (never in `repr`); `authenticate_frameworks`: refuse calls without valid
+    credentials (401). Without it, credentials are optional but checked when sent."""
     hostname: str = "127.0.0.1"
     port: int = 5050
     heartbeat_interval: float = 15.0
@@ -44,6 +48,8 @@ class MasterOptions:
     max_completed_tasks: int = 1000
     max_completed_frameworks: int = 50
     keep_status_history: bool = True
+    credentials: dict[str, str] | None = field(default=None, repr=False)
+    authenticate_frameworks: bool = False
 
 
 class Master(AgentSide, MasterPort):
@@ -52,6 +58,8 @@ class Master(AgentSide, MasterPort):
     def __init__(self, options: MasterOptions | None = None, *, loop, clock: Clock,
                  master_id: str | None = None) -> None:
         self.options = options or MasterOptions()
+        if self.options.authenticate_frameworks and not self.options.credentials:
+            raise ConfigurationError("authenticate_frameworks needs credentials (principal -> secret)")
         self.loop = loop
         self.clock = clock
         self.master_id = master_id or str(uuid.uuid4())
@@ -113,11 +121,16 @@ class Master(AgentSide, MasterPort):
                                   self.options.port, for_zookeeper=for_zookeeper)
 
     # ----- subscription ----------------------------------------------------------------------
-    def subscribe(self, call: dict, sink: EventSink) -> tuple[str | None, str]:
+    def subscribe(self, call: dict, sink: EventSink, principal: str | None = None) -> tuple[str | None, str]:
         """A SUBSCRIBE call; returns (framework id, new stream id). Refusals of the FrameworkInfo go to
-        `sink` as ERROR and close it (framework id None), as Mesos does; envelope errors raise CallError."""
+        `sink` as ERROR and close it (framework id None), as Mesos does; envelope errors raise CallError.
+        `principal`: the HTTP-authenticated principal (None: unauthenticated); FrameworkInfo.principal, when
+        set, must equal it (400)."""
         validate_call(call)
         info = dict(call["subscribe"]["framework_info"])
+        if principal is not None and "principal" in info and info["principal"] != principal:
+            raise CallError(400, "Failed to validate scheduler::Call: "
+                            + principal_mismatch(principal, str(info["principal"])))
         reason = validate_framework_info(info)
         framework_id = (info.get("id") or {}).get("value")
         if reason is None and framework_id in self.removed_frameworks:
@@ -230,14 +243,17 @@ class Master(AgentSide, MasterPort):
         del self.completed_frameworks[:-self.options.max_completed_frameworks]
 
     # ----- calls -----------------------------------------------------------------------------
-    def handle(self, call: dict, stream_id: str | None) -> int:
-        """A non-SUBSCRIBE call; returns the HTTP status (202, 200 or 501) or raises CallError."""
+    def handle(self, call: dict, stream_id: str | None, principal: str | None = None) -> int:
+        """A non-SUBSCRIBE call; returns the HTTP status (202, 200 or 501) or raises CallError.
+        `principal` (HTTP-authenticated) must be the framework's FrameworkInfo.principal (400)."""
         ctype = validate_call(call)
         if ctype == "SUBSCRIBE":
             raise CallError(400, "Subscribe calls should not include the 'Mesos-Stream-Id' header")
         fw = self.frameworks.get(call["framework_id"]["value"])
         if fw is None:
             raise CallError(400, "Framework cannot be found")
+        if principal is not None and fw.info.get("principal") != principal:
+            raise CallError(400, principal_mismatch(principal, str(fw.info.get("principal", ""))))
         if not fw.connected:
             raise CallError(403, "Framework is not subscribed")
         if stream_id is None:

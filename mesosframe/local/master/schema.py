@@ -47,26 +47,54 @@ _NAMES = {"str": "a JSON string", "num": "a JSON number", "bool": "a JSON boolea
 
 
 def check_shape(value: Any, spec: Any = None, path: str = "") -> str | None:
-    """The first field of `value` whose JSON type does not match `spec` (default: a Call), or None."""
+    """The first field of `value` whose JSON type does not match `spec` (default: a Call), or None.
+    Fields are checked in the spec's order, so the same problem is reported whatever the JSON order."""
     spec = CALL if spec is None else spec
     if isinstance(spec, str):
-        ok = isinstance(value, _KINDS[spec]) and not (spec == "num" and isinstance(value, bool))
-        return None if ok else f"Expecting {_NAMES[spec]} for field '{path}'"
+        return None if _is_kind(value, spec) else f"Expecting {_NAMES[spec]} for field '{path}'"
     if isinstance(spec, list):
         if not isinstance(value, list):
             return f"Expecting a JSON array for field '{path}'"
+        item_spec = spec[0]
+        if isinstance(item_spec, str):
+            return next((f"Expecting {_NAMES[item_spec]} for field '{path}'"
+                         for item in value if not _is_kind(item, item_spec)), None)
         for item in value:
-            problem = check_shape(item, spec[0], path)
+            problem = check_shape(item, item_spec, path)
             if problem:
                 return problem
         return None
     if not isinstance(value, dict):
         return f"Expecting a JSON object for field '{path}'"
-    for key, sub in spec.items():
-        if key in value and value[key] is not None:
-            problem = check_shape(value[key], sub, f"{path}.{key}" if path else key)
-            if problem:
-                return problem
-        elif key in value:
+    keys = [key for key in value if key in spec]      # usually far fewer than the spec's fields
+    if len(keys) > 1:
+        order = _order(spec)
+        keys.sort(key=order.__getitem__)
+    for key in keys:
+        sub, item = spec[key], value[key]
+        if item is None:
             return f"Expecting a value for field '{path}.{key}'" if path else f"Expecting a value for '{key}'"
+        if isinstance(sub, str):
+            if _is_kind(item, sub):
+                continue
+            return f"Expecting {_NAMES[sub]} for field '{path}.{key}'" if path else \
+                f"Expecting {_NAMES[sub]} for field '{key}'"
+        problem = check_shape(item, sub, f"{path}.{key}" if path else key)
+        if problem:
+            return problem
     return None
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    return isinstance(value, _KINDS[kind]) and not (kind == "num" and isinstance(value, bool))
+
+
+_ORDERS: dict[int, tuple[dict, dict[str, int]]] = {}
+
+
+def _order(spec: dict) -> dict[str, int]:
+    """Position of each field in a spec dict, cached per spec object (kept alive by the cache)."""
+    cached = _ORDERS.get(id(spec))
+    if cached is None or cached[0] is not spec or len(cached[1]) != len(spec):
+        cached = _ORDERS[id(spec)] = (spec, {key: index for index, key in enumerate(spec)})
+    return cached[1]

@@ -61,6 +61,7 @@ class ZooKeeperContender:
         self._stopped = False
         self._lost = False
         self._applied = threading.Event()     # the first leadership decision reached the master
+        self.master_id = master.master_info(for_zookeeper=True)["id"]
 
     def start(self, timeout: float = 10.0) -> None:
         """Connect, create our znode, watch the group and wait until the master knows whether it leads
@@ -113,8 +114,10 @@ class ZooKeeperContender:
                 where = (address.get("hostname") or info.get("hostname"), int(address.get("port") or
                                                                             info["port"]))
             except (NoNodeError, ValueError, KeyError):
-                where = None
-            self._apply(False, where)
+                info, where = {}, None
+            # A registration of ours whose reply was lost (or that raced a reconnect) is still ours: a
+            # master must never redirect frameworks to itself.
+            self._apply(info.get("id") == self.master_id, None if info.get("id") == self.master_id else where)
         return None
 
     def _apply(self, leading: bool, leader: tuple[str, int] | None) -> None:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-import mesosframe.local.agents
 from mesosframe.core.clock import SystemClock
 from mesosframe.local.agents import ContainerOptions, ProcessAgent
 from mesosframe.local.agents.recording import RecordingMaster
@@ -247,15 +246,9 @@ class TestContainers:
 @pytest.mark.timeout(90)
 @pytest.mark.skipif(not PROBE.usable, reason="; ".join(PROBE.reasons))
 @pytest.mark.root
-def test_through_local_cluster_and_pymesos(monkeypatch, options):
-    """Image tasks launched by pymesos's driver through LocalCluster; the agents get `containers=options`."""
+def test_through_local_cluster_and_pymesos(options):
+    """Image tasks launched by pymesos's driver through `LocalCluster(containers=options)`."""
     pymesos = pytest.importorskip("pymesos")
-
-    class ContainerAgent(ProcessAgent):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, containers=options, **kwargs)
-
-    monkeypatch.setattr(mesosframe.local.agents, "ProcessAgent", ContainerAgent)
 
     class Framework(pymesos.Scheduler):
         def __init__(self):
@@ -289,9 +282,10 @@ def test_through_local_cluster_and_pymesos(monkeypatch, options):
                 time.sleep(0.02)
 
     framework = Framework()
-    with LocalCluster(agents=1, agent_resources="cpus:4;mem:1024;disk:1024", heartbeat_interval=1.0) as cluster:
+    with LocalCluster(agents=1, agent_resources="cpus:4;mem:1024;disk:1024", heartbeat_interval=1.0,
+                      containers=options) as cluster:
         agent = cluster.agents[0]
-        assert isinstance(agent, ContainerAgent) and agent.container_probe.usable
+        assert isinstance(agent, ProcessAgent) and agent.container_probe.usable
         driver = pymesos.MesosSchedulerDriver(framework, {"user": "root", "name": "containers-e2e"},
                                               cluster.master_address, use_addict=False,
                                               implicit_acknowledgements=True)

@@ -120,14 +120,20 @@ class Subscription:
                 return out
 
     def close(self) -> None:
+        """Shut the connection down at once (a plain close waits for the reader thread's recv to end)."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
 
 
 def call(port: int, body: dict | bytes | None, *, stream_id: str | None = None, method: str = "POST",
-         content_type: str | None = "application/json", path: str = "/api/v1/scheduler"):
+         content_type: str | None = "application/json", path: str = "/api/v1/scheduler",
+         headers: dict | None = None):
     """One request; returns (status, headers dict, body text)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {}
+    headers = dict(headers or {})
     if content_type:
         headers["Content-Type"] = content_type
     if stream_id:

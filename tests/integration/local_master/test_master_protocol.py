@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import pathlib
 import time
@@ -15,10 +16,10 @@ RESOURCES = "cpus:2;mem:2048;disk:4096;ports:[31000-32000]"
 INFO = {"user": "root", "name": "protocol-test", "failover_timeout": 30.0}
 
 
-@pytest.fixture
-def cluster():
+@pytest.fixture(params=[True, False], ids=["fast-path", "aiohttp-only"])
+def cluster(request):
     with LocalCluster(agents=0, simulated_agents=1, agent_resources=RESOURCES,
-                      status_update_retry=(0.2, 1.0)) as c:
+                      status_update_retry=(0.2, 1.0), fast_path=request.param) as c:
         yield c
 
 
@@ -333,3 +334,18 @@ def test_subscribe_accepting_only_protobuf_is_406(cluster):
     sub = Subscription(cluster.port, {"type": "SUBSCRIBE", "subscribe": {"framework_info": INFO}},
                        headers={"Accept": "application/x-protobuf"})
     assert sub.status == 406
+
+
+def test_one_keep_alive_connection_mixes_plain_calls_and_errors(cluster):
+    sub = subscribe(cluster)
+    conn = http.client.HTTPConnection("127.0.0.1", cluster.port, timeout=10)
+    revive = json.dumps({"type": "REVIVE", "framework_id": {"value": sub.framework_id}}).encode()
+    headers = {"Content-Type": "application/json", "Mesos-Stream-Id": sub.stream_id}
+    answers = []
+    for body in (revive, b"{not json", revive, revive):
+        conn.request("POST", "/api/v1/scheduler", body=body, headers=headers)
+        resp = conn.getresponse()
+        answers.append((resp.status, resp.read()))
+    conn.close()
+    assert answers == [(202, b""), (400, b"Failed to parse body into JSON: syntax error at line 1 near: not json"),
+                       (202, b""), (202, b"")]

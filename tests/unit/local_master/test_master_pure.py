@@ -167,3 +167,22 @@ def test_parse_zk_url(url, parsed):
 def test_parse_zk_url_rejects(url):
     with pytest.raises(MasterURLError):
         parse_zk_url(url)
+
+
+def test_a_duplicate_znode_of_this_master_still_counts_as_leading():
+    """A second json.info_ node of the same master (a lost create reply, a reconnect race) must not make
+    it redirect frameworks to itself."""
+    from types import SimpleNamespace
+
+    from mesosframe.local.master.zookeeper import ZooKeeperContender
+
+    decisions = []
+    contender = ZooKeeperContender.__new__(ZooKeeperContender)
+    contender._stopped, contender.path, contender.master_id = False, "/mesos", "m-1"
+    contender.node = "/mesos/json.info_0000000002"            # our newer registration
+    contender.client = SimpleNamespace(get=lambda path: (b'{"id":"m-1","address":{"hostname":"h","port":5}}', None))
+    contender._apply = lambda leading, leader: decisions.append((leading, leader))
+    contender._on_children(["json.info_0000000001", "json.info_0000000002"])
+    contender.client = SimpleNamespace(get=lambda path: (b'{"id":"m-2","address":{"hostname":"h2","port":6}}', None))
+    contender._on_children(["json.info_0000000001", "json.info_0000000002"])
+    assert decisions == [(True, None), (False, ("h2", 6))]
