@@ -8,35 +8,15 @@ are then compared over what it managed.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
+from bench._common import cluster_process
 from mesosframe.core import Demand, EngineConfig, Framework, SchedulerPlugin
 from mesosframe.tasks import TaskSpec
 
 AGENT = "cpus:1000;mem:1000000;disk:0;ports:[31000-32000]"
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@contextlib.contextmanager
-def cluster_process(agents: int):
-    """A LocalCluster in its own process (as a real master would be): yields its address."""
-    code = ("import sys; from mesosframe.local.cluster import LocalCluster; "
-            f"c = LocalCluster(agents=0, simulated_agents={agents}, agent_resources={AGENT!r}).start(); "
-            "print(c.master_address, flush=True); sys.stdin.read(); c.stop()")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    try:
-        yield proc.stdout.readline().strip()
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=60)
 
 
 class Many(SchedulerPlugin):
@@ -59,7 +39,7 @@ class Many(SchedulerPlugin):
 
 
 def run_mesosframe(n: int, agents: int) -> float:
-    with cluster_process(agents) as master:
+    with cluster_process(agents, AGENT) as master:
         plugin = Many(n)
         start = time.perf_counter()
         fw = Framework("bench", [plugin], master=master,
@@ -103,7 +83,7 @@ def run_naive(n: int, agents: int, cap: float) -> tuple[int, float]:
         def __getattr__(self, name):
             return lambda *args: None
 
-    with cluster_process(agents) as master:
+    with cluster_process(agents, AGENT) as master:
         sched = Naive()
         start = time.perf_counter()
         driver = MesosSchedulerDriver(sched, {"user": "root", "name": "naive", "failover_timeout": 0.0},

@@ -7,37 +7,18 @@ progress, then p50 / p99 / max, and checks every slot was launched exactly once.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
-import os
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
+from bench._common import cluster_process
 from schedulers.cron.job import Job
 from schedulers.cron.server import CronServer
 from schedulers.cron.schedule import format_instant
 
 AGENT = "cpus:1000;mem:1000000;disk:1000000;ports:[31000-32000]"
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@contextlib.contextmanager
-def cluster_process(agents: int):
-    """A LocalCluster of simulated agents in its own process (as a real master would be): yields its address."""
-    code = ("import sys; from mesosframe.local.cluster import LocalCluster; "
-            f"c = LocalCluster(agents=0, simulated_agents={agents}, agent_resources={AGENT!r}).start(); "
-            "print(c.master_address, flush=True); sys.stdin.read(); c.stop()")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    try:
-        yield proc.stdout.readline().strip()
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=60)
 
 
 def record_steps(server: CronServer, steps: dict[str, list[float]]) -> None:
@@ -86,7 +67,7 @@ def main() -> int:
     parser.add_argument("--agents", type=int, default=4)
     parser.add_argument("--lead", type=float, default=20.0, help="seconds between adding the jobs and the slot")
     args = parser.parse_args()
-    with cluster_process(args.agents) as master:
+    with cluster_process(args.agents, AGENT) as master:
         server = CronServer(master, http_port=0).start()
         sent: dict[str, list[float]] = {}
         steps: dict[str, list[float]] = {}

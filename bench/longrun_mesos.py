@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 
-from bench.core_launch import Many, cluster_process  # noqa: E402
+from bench._common import cluster_process  # noqa: E402
+from bench.core_launch import AGENT, Many  # noqa: E402
 from mesosframe.core import Framework  # noqa: E402
 from schedulers.longrun.server import LongrunServer  # noqa: E402
 
@@ -56,7 +57,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     n = args.instances
-    with cluster_process(args.agents) as master:
+    with cluster_process(args.agents, AGENT) as master:
         floor = floor_seconds(master, n)
         print(f"core floor: {n} tasks RUNNING in {floor:.2f}s ({n / floor:.0f}/s)")
         server = LongrunServer(master, http_port=0, tick_interval=0.1).start()

@@ -149,7 +149,7 @@ SAMPLE_APP = {
     "mem": 64,
     "portDefinitions": [{"port": 0, "name": "http"}],
     "constraints": [["hostname", "UNIQUE"]],
-    "healthChecks": [{"protocol": "HTTP", "path": "/", "portIndex": 0, "gracePeriodSeconds": 30,
+    "healthChecks": [{"protocol": "MESOS_HTTP", "path": "/", "portIndex": 0, "gracePeriodSeconds": 30,
                       "intervalSeconds": 2, "timeoutSeconds": 2, "maxConsecutiveFailures": 3, "delaySeconds": 1}],
 }
 SAMPLE_CHAIN = [

@@ -10,6 +10,7 @@ digest credentials) finds the leading master and pymesos is given `host:port`, r
 """
 from __future__ import annotations
 
+import http.client
 import logging
 import re
 import signal
@@ -248,7 +249,7 @@ class PyMesosDriver:
             if match:
                 raise CallRejectedError(int(match.group(1)), match.group(2)[:500]) from exc
             raise NotSubscribedError(f"{body['type']} not sent: {exc}") from exc
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:
             raise DriverError(f"{body['type']} failed: {exc}") from exc
 
     def accept(self, offer_id: str, operations: Sequence[dict], refuse_seconds: float) -> None:

@@ -16,6 +16,7 @@ from typing import Sequence
 import httpx
 
 from mesosframe.errors import MesosframeError
+from schedulers.common.client import ApiClient
 
 from .api import PREFIX
 
@@ -30,28 +31,22 @@ class CronClientError(MesosframeError):
         self.status = status
 
 
-class CronClient:
+class CronClient(ApiClient):
+    error = CronClientError
+
     def __init__(self, url: str, *, basic: tuple[str, str] | None = None, token: str | None = None,
                  timeout: float = 10.0) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, auth=basic, headers=headers, timeout=timeout)
+        super().__init__(url, auth=basic, token=token, timeout=timeout)
 
-    def close(self) -> None:
-        self._http.close()
+    def failure(self, method: str, path: str, response: httpx.Response) -> CronClientError:
+        try:
+            message = response.json().get("message", response.text)
+        except ValueError:
+            message = response.text
+        return CronClientError(f"{response.status_code}: {message}", response.status_code)
 
     def _call(self, method: str, path: str, **kwargs) -> httpx.Response:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise CronClientError(f"cannot reach {self.url}: {exc}") from None
-        if response.status_code >= 400:
-            try:
-                message = response.json().get("message", response.text)
-            except ValueError:
-                message = response.text
-            raise CronClientError(f"{response.status_code}: {message}", response.status_code)
-        return response
+        return self.request(method, path, **kwargs)
 
     def add(self, job: dict) -> None:
         route = "dependency" if job.get("parents") else "iso8601"

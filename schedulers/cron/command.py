@@ -15,12 +15,11 @@ import argparse
 import datetime
 import json
 import os
-import pathlib
-import signal
 import sys
 import threading
 
 from mesosframe.errors import ConfigurationError
+from schedulers.common.cli import add_auth_options, add_server_options, http_auth, read_json_input, serve
 
 DEFAULT_URL = "http://127.0.0.1:4400"
 
@@ -29,25 +28,17 @@ def add_parser(subparsers) -> None:
     """Register `cron` and `jobs`; each sets `func(args) -> int`."""
     run = subparsers.add_parser("cron", help="run the Chronos-compatible job scheduler",
                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("--master", required=True, help="host:port, http://host:port or zk://host:port/mesos")
-    run.add_argument("--zk", default=None, help="zk://[user:pass@]host:port/path: HA state and leader election")
-    run.add_argument("--zk-session-timeout", type=float, default=10.0,
-                     help="seconds before a dead leader's ZooKeeper session expires and a standby takes over")
-    run.add_argument("--http-port", type=int, default=4400, help="REST API port (0: any free port)")
-    run.add_argument("--hostname", default="127.0.0.1", help="address the API listens on and advertises")
-    run.add_argument("--name", default="cron", help="framework name")
-    run.add_argument("--principal", default=None)
-    run.add_argument("--secret-file", default=None, help="file holding the principal's secret")
+    add_server_options(run, name="cron", http_port=4400)
     run.add_argument("--failover-timeout", type=float, default=None, help="seconds Mesos keeps tasks of a "
                      "disconnected scheduler (default one week)")
-    _add_auth(run)
+    add_auth_options(run)
     run.set_defaults(func=run_scheduler)
 
     jobs = subparsers.add_parser("jobs", help="add, list, run and inspect cron jobs")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", default=os.environ.get("MESOSFRAME_CRON_URL", DEFAULT_URL),
                         help="the cron API (default $MESOSFRAME_CRON_URL or %(default)s)")
-    _add_auth(common)
+    add_auth_options(common)
     actions = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
     add = actions.add_parser("add", parents=[common], help="create or replace jobs from JSON files")
     add.add_argument("files", nargs="+", help="Chronos job JSON (one job, or a list of jobs); '-' reads stdin")
@@ -64,73 +55,16 @@ def add_parser(subparsers) -> None:
     jobs.set_defaults(func=run_jobs)
 
 
-def _add_auth(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--auth-basic", default=None, metavar="USER:PASSFILE",
-                       help="HTTP Basic auth: a user name and a file holding the password")
-    group.add_argument("--auth-token-file", default=None, metavar="FILE", help="bearer token auth: its file")
-
-
-def _secret(path: str, what: str) -> str:
-    try:
-        text = pathlib.Path(path).read_text().strip()
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read the {what} file {path}: {exc.strerror}") from None
-    if not text:
-        raise ConfigurationError(f"the {what} file {path} is empty")
-    return text
-
-
-def _auth(args: argparse.Namespace) -> tuple[tuple[str, str] | None, str | None]:
-    basic = None
-    if args.auth_basic:
-        user, colon, passfile = args.auth_basic.partition(":")
-        if not (user and colon and passfile):
-            raise ConfigurationError("--auth-basic takes USER:PASSFILE")
-        basic = (user, _secret(passfile, "password"))
-    token = _secret(args.auth_token_file, "token") if args.auth_token_file else None
-    return basic, token
-
-
 def run_scheduler(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Serve until SIGINT/SIGTERM (or `stop`), then stop with failover: running tasks keep running."""
     from .server import CronServer
 
-    basic, token = _auth(args)
-    secret = _secret(args.secret_file, "secret") if args.secret_file else None
-    if secret is not None and not args.principal:
-        raise ConfigurationError("--secret-file needs --principal")
-    try:
-        server = CronServer(args.master, zk=args.zk, http_port=args.http_port, hostname=args.hostname,
-                            principal=args.principal, secret=secret, basic_auth=basic, bearer_token=token,
-                            name=args.name, failover_timeout=args.failover_timeout,
-                            zk_session_timeout=args.zk_session_timeout)
-    except OSError as exc:
-        raise ConfigurationError(f"cannot listen on {args.hostname}:{args.http_port}: {exc.strerror}") from None
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    server.start()
-    print(f"cron API on {server.url} (master {args.master})", flush=True)
-    try:
-        while not stop.wait(0.5):
-            if server.framework.error is not None:
-                print(f"mesosframe cron: {server.framework.error}", file=sys.stderr)
-                return 1
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop(failover=True)
-    return 0
+    return serve(args, "cron", CronServer, stop=stop, failover_timeout=args.failover_timeout)
 
 
 def _load_jobs(path: str) -> list[dict]:
     try:
-        text = sys.stdin.read() if path == "-" else pathlib.Path(path).read_text()
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        data = json.loads(text)
+        data = read_json_input(path, ConfigurationError)
     except json.JSONDecodeError as exc:
         raise ConfigurationError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     jobs = data if isinstance(data, list) else [data]
@@ -187,7 +121,7 @@ def render_graph(csv: str) -> str:
 def run_jobs(args: argparse.Namespace) -> int:
     from .client import CronClient
 
-    basic, token = _auth(args)
+    basic, token = http_auth(args)
     client = CronClient(args.url, basic=basic, token=token)
     try:
         action = args.jobs_command

@@ -19,21 +19,15 @@ trip, not by a polling period.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
-import socket
 import threading
-from typing import Any
-
-import httpx
-import uvicorn
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mesosframe.core.clock import Clock, SystemClock
 from mesosframe.core.framework import Framework
-from mesosframe.errors import MesosframeError
 from mesosframe.matching import Spread
 from mesosframe.state import MemoryStateStore
+from schedulers.common import proxy
+from schedulers.common.server import FrameworkThread, SchedulerServer
 
 from .api import PREFIX, create_app
 from .mesos import MesosCronService
@@ -42,36 +36,30 @@ from .plugin import CronPlugin
 __all__ = ["CronServer", "LeaderProxy", "Waker", "start_demo_cron"]
 
 log = logging.getLogger("mesosframe.cron.server")
-PROXIED = "x-mesosframe-proxied"
-_DROP = {"host", "connection", "keep-alive", "transfer-encoding", "content-length", PROXIED}
+PROXIED = proxy.PROXIED.decode()
 
 
-class Waker:
+class Waker(FrameworkThread):
     """Submits `plugin.tick(now)` to the core loop at the plugin's next wake-up time (`set(when)`)."""
 
     def __init__(self, plugin: CronPlugin, framework: Framework, clock: Clock, heal: float = 30.0) -> None:
-        self.plugin, self.framework, self.clock, self.heal = plugin, framework, clock, heal
+        super().__init__(framework, "cron-waker", log, "cron_tick_failed")
+        self.plugin, self.clock, self.heal = plugin, clock, heal
         self._when: float | None = None
         self._cond = threading.Condition()
         self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="cron-waker", daemon=True)
 
     def set(self, when: float | None) -> None:
         with self._cond:
             self._when = when
             self._cond.notify()
 
-    def start(self) -> "Waker":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
+    def wake_to_stop(self) -> None:
         with self._cond:
             self._stopped = True
             self._cond.notify()
-        self._thread.join(timeout=5)
 
-    def _run(self) -> None:
+    def run(self) -> None:
         while True:
             with self._cond:
                 while not self._stopped:
@@ -84,129 +72,56 @@ class Waker:
                 if self._stopped:
                     return
                 self._when = None
-            try:
-                self.framework.submit(lambda fw: self.plugin.tick(fw.clock.now())).result(timeout=60)
-            except Exception:  # keep waking; the next tick retries
-                log.exception("cron_tick_failed")
+            self.submit(lambda fw: self.plugin.tick(fw.clock.now()))
 
 
-class LeaderProxy:
-    """ASGI middleware: on a standby, forward each request to the leader and relay its answer."""
+class LeaderProxy(proxy.LeaderProxy):
+    """On a standby, forward each request to the leader and relay its answer (`schedulers.common.proxy`)."""
 
-    def __init__(self, app: ASGIApp, service: MesosCronService) -> None:
-        self.app, self.service = app, service
-        self.client = httpx.AsyncClient(timeout=60.0)
-
-    @staticmethod
-    def exempt(method: str, path: str) -> bool:
-        return path in ("/ping", "/metrics") or (method == "GET" and path == f"{PREFIX}/leader")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.service.leading or self.exempt(scope["method"], scope["path"]):
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        leader = await asyncio.to_thread(self.service.leader)
-        if not leader or leader == self.service.address or PROXIED in headers:
-            await self.app(scope, receive, send)     # answered 503 (NotLeaderError) by the app
-            return
-        body = bytearray()
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        query = scope["query_string"].decode()
-        url = f"http://{leader}{scope['path']}" + (f"?{query}" if query else "")
-        forward = {k: v for k, v in headers.items() if k not in _DROP}
-        forward[PROXIED] = "1"
-        try:
-            answer = await self.client.request(scope["method"], url, content=bytes(body), headers=forward)
-        except httpx.HTTPError as exc:
-            answer = httpx.Response(503, json={"status": "503 Service Unavailable",
-                                               "message": f"leader {leader} unreachable: {type(exc).__name__}"})
-        out = [(k.encode(), v.encode()) for k, v in answer.headers.items() if k.lower() not in _DROP]
-        await send({"type": "http.response.start", "status": answer.status_code, "headers": out})
-        await send({"type": "http.response.body", "body": answer.content})
+    def __init__(self, app, service: MesosCronService) -> None:
+        super().__init__(app, service, f"{PREFIX}/leader", timeout=60.0,
+                         error_body=lambda message: {"status": "503 Service Unavailable", "message": message})
 
 
-class CronServer:
+class CronServer(SchedulerServer):
     """A cron scheduler instance; see the module docstring."""
+
+    kind = "cron"
+    log = log
 
     def __init__(self, master: str, *, zk: str | None = None, http_port: int = 4400, hostname: str = "127.0.0.1",
                  principal: str | None = None, secret: str | None = None,
                  basic_auth: tuple[str, str] | None = None, bearer_token: str | None = None,
                  name: str = "cron", failover_timeout: float | None = None, zk_session_timeout: float = 10.0,
                  clock: Clock | None = None) -> None:
-        self.master, self.zk, self.name = master, zk, name
-        self._socket = socket.create_server((hostname, http_port))
-        self.port = self._socket.getsockname()[1]
-        self.address = f"{hostname}:{self.port}"
-        self.url = f"http://{self.address}"
+        super().__init__(master, zk=zk, http_port=http_port, hostname=hostname, name=name,
+                         zk_session_timeout=zk_session_timeout)
         self.clock = clock or SystemClock()
-        self.ha = None
-        options: dict[str, Any] = {}
-        if failover_timeout is not None:
-            options["failover_timeout"] = failover_timeout
-        if zk:
-            from mesosframe.core.leadership import ZooKeeperHA
-            self.ha = ZooKeeperHA(zk, name, identity=self.address, session_timeout=zk_session_timeout)
-            store = self.ha.store
-            options["election"] = self._election
-        else:
-            store = MemoryStateStore()
+        store = self.ha.store if self.ha is not None else MemoryStateStore()
         self.plugin = CronPlugin(store, self.clock)
         self.framework = Framework(name, [self.plugin], master=master, store=store, principal=principal,
-                                   secret=secret, clock=self.clock, policy=Spread(), **options)
+                                   secret=secret, clock=self.clock, policy=Spread(),
+                                   **self.framework_options(failover_timeout))
         self.service = MesosCronService(self.plugin, self.framework, address=self.address,
                                         leader_lookup=self.ha.leader_identity if self.ha else None)
         self.waker = Waker(self.plugin, self.framework, self.clock)
         self.plugin.on_wakeup = self.waker.set
-        self.api = LeaderProxy(create_app(self.service, basic=basic_auth, bearer=bearer_token), self.service)
-        self._uvicorn = uvicorn.Server(uvicorn.Config(self.api, log_level="warning", access_log=False,
-                                                      lifespan="off"))
-        self._http_thread = threading.Thread(target=self._serve, name="cron-http", daemon=True)
+        self.serve_api(LeaderProxy(create_app(self.service, basic=basic_auth, bearer=bearer_token), self.service))
 
-    def _election(self, on_event):
-        def forward(event) -> None:
-            kind = event.kind.name
-            if kind in ("LOST", "SUSPENDED"):
-                self.plugin.active = False        # stop at once; the loop hears it next
-            on_event(event)
-            if kind == "RESUMED":                 # statuses may have been missed: re-read, then act again
-                self.framework.submit(lambda fw: self.plugin.resync(self.plugin.context.tasks(), fw.clock.now()))
-        return self.ha.election(forward)
+    def before_leadership_event(self, kind: str) -> None:
+        if kind in ("LOST", "SUSPENDED"):
+            self.plugin.active = False        # stop at once; the loop hears it next
 
-    def _serve(self) -> None:
-        asyncio.run(self._uvicorn.serve(sockets=[self._socket]))
+    def after_leadership_event(self, kind: str) -> None:
+        if kind == "RESUMED":                 # statuses may have been missed: re-read, then act again
+            self.framework.submit(lambda fw: self.plugin.resync(self.plugin.context.tasks(), fw.clock.now()))
 
-    def start(self) -> "CronServer":
-        self.framework.start()
+    def start_workers(self) -> None:
         self.waker.start()
-        self._http_thread.start()
-        log.info("cron_started url=%s master=%s zk=%s", self.url, self.master, bool(self.zk))
-        return self
 
-    def wait(self) -> None:
-        """Block until the HTTP server stops (Ctrl-C in the CLI); raises the framework's fatal error."""
-        while self._http_thread.is_alive():
-            self._http_thread.join(0.5)
-            if self.framework.error is not None:
-                raise self.framework.error
-
-    def stop(self, failover: bool = True) -> None:
-        """Stop serving and scheduling; `failover=False` also tears the framework down (its tasks die)."""
-        self._uvicorn.should_exit = True
+    def stop_workers(self) -> None:
         self.plugin.active = False
         self.waker.stop()
-        try:
-            self.framework.stop(failover=failover)
-        except MesosframeError as exc:
-            log.warning("framework_stop_failed error=%s", exc)
-        if self.ha is not None:
-            self.ha.close()
-        self._http_thread.join(timeout=10)
-        self._socket.close()
 
 
 def start_demo_cron(master_address: str, zk_url: str | None = None, http_port: int = 4400) -> CronServer:

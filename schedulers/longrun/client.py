@@ -14,6 +14,7 @@ from typing import Any, Callable
 import httpx
 
 from mesosframe.errors import MesosframeError
+from schedulers.common.client import ApiClient
 from schedulers.longrun.pathid import canonical
 
 
@@ -21,28 +22,26 @@ class LongrunClientError(MesosframeError):
     """A request failed: connection, HTTP status, or a deployment that did not finish."""
 
 
-class LongrunClient:
+class LongrunClient(ApiClient):
+    error = LongrunClientError
+
     def __init__(self, url: str, *, auth: tuple[str, str] | None = None, token: str | None = None,
                  timeout: float = 30.0) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.url = url.rstrip("/")
-        self.http = httpx.Client(base_url=self.url, auth=auth, headers=headers, timeout=timeout)
+        super().__init__(url, auth=auth, token=token, timeout=timeout)
+
+    def failure(self, method: str, path: str, response: httpx.Response) -> LongrunClientError:
+        try:
+            body = response.json()
+            message = body.get("message", "")
+            details = "; ".join(f"{d.get('path')}: {', '.join(d.get('errors', []))}"
+                                for d in body.get("details", []) if isinstance(d, dict))
+        except ValueError:
+            message, details = response.text[:200], ""
+        return LongrunClientError(f"{method} {path}: HTTP {response.status_code} {message}"
+                                  + (f" ({details})" if details else ""))
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = self.http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise LongrunClientError(f"cannot reach {self.url}: {exc}") from exc
-        if response.status_code >= 400:
-            try:
-                body = response.json()
-                message = body.get("message", "")
-                details = "; ".join(f"{d.get('path')}: {', '.join(d.get('errors', []))}"
-                                    for d in body.get("details", []) if isinstance(d, dict))
-            except ValueError:
-                message, details = response.text[:200], ""
-            raise LongrunClientError(f"{method} {path}: HTTP {response.status_code} {message}"
-                                     + (f" ({details})" if details else ""))
+        response = self.request(method, path, **kwargs)
         return response.json() if response.content else None
 
     def apps(self) -> list[dict[str, Any]]:

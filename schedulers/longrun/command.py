@@ -12,14 +12,10 @@ non-zero exit status (1: the request failed, 2: bad usage).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import pathlib
-import signal
-import sys
 import threading
 
-from mesosframe.errors import ConfigurationError
+from schedulers.common.cli import add_auth_options, add_server_options, http_auth, read_json_input, serve
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -28,24 +24,16 @@ def add_parser(subparsers) -> None:
     """Register `longrun` and `apps`; each parser's `func(args) -> int`."""
     run = subparsers.add_parser("longrun", help="run the Marathon-compatible long-running service scheduler",
                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("--master", required=True, help="host:port, http://host:port or zk://host:port/mesos")
-    run.add_argument("--zk", default=None, help="zk://[user:pass@]host:port/path: HA state and leader election")
-    run.add_argument("--zk-session-timeout", type=float, default=10.0,
-                     help="seconds before a dead leader's ZooKeeper session expires and a standby takes over")
+    add_server_options(run, name="longrun", http_port=8080)
     run.add_argument("--tick-interval", type=float, default=0.5, help="seconds between deployment steps")
-    run.add_argument("--http-port", type=int, default=8080, help="REST API port (0: any free port)")
-    run.add_argument("--hostname", default="127.0.0.1", help="address the API listens on and advertises")
-    run.add_argument("--name", default="longrun", help="framework name")
-    run.add_argument("--principal", default=None)
-    run.add_argument("--secret-file", default=None, help="file holding the principal's secret")
     run.add_argument("--progress-deadline", type=float, default=None,
                      help="seconds without progress after which a deployment fails and is rolled back")
-    _auth_options(run)
+    add_auth_options(run)
     run.set_defaults(func=run_scheduler)
 
     apps = subparsers.add_parser("apps", help="deploy and manage long-running apps")
     apps.add_argument("--url", default=os.environ.get("MESOSFRAME_LONGRUN_URL", DEFAULT_URL))
-    _auth_options(apps)
+    add_auth_options(apps)
     sub = apps.add_subparsers(dest="apps_command", metavar="ACTION", required=True)
     deploy = sub.add_parser("deploy", help="create or replace an app from a JSON file")
     deploy.add_argument("file", help="app definition (JSON); '-' reads stdin")
@@ -64,70 +52,18 @@ def add_parser(subparsers) -> None:
     apps.set_defaults(func=run_apps)
 
 
-def _auth_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--auth-basic", default=None, metavar="USER:PASSFILE",
-                       help="HTTP Basic auth: user name and a file holding the password")
-    group.add_argument("--auth-token-file", default=None, help="bearer token auth: a file holding the token")
-
-
-def _read_secret(path: str, what: str) -> str:
-    try:
-        value = pathlib.Path(path).read_text().strip()
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read {what} file {path}: {exc.strerror}") from exc
-    if not value:
-        raise ConfigurationError(f"{what} file {path} is empty")
-    return value
-
-
-def _credentials(args: argparse.Namespace) -> tuple[tuple[str, str] | None, str | None]:
-    basic = None
-    if args.auth_basic:
-        user, sep, passfile = args.auth_basic.partition(":")
-        if not sep or not user or not passfile:
-            raise ConfigurationError("--auth-basic takes USER:PASSFILE")
-        basic = (user, _read_secret(passfile, "password"))
-    token = _read_secret(args.auth_token_file, "token") if args.auth_token_file else None
-    return basic, token
-
-
 def run_scheduler(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Run until SIGINT/SIGTERM (or `stop`); then stop with failover (tasks keep running)."""
     from schedulers.longrun.server import LongrunServer
 
-    basic, token = _credentials(args)
-    secret = _read_secret(args.secret_file, "secret") if args.secret_file else None
-    if secret is not None and not args.principal:
-        raise ConfigurationError("--secret-file needs --principal")
-    try:
-        server = LongrunServer(args.master, zk=args.zk, http_port=args.http_port, hostname=args.hostname,
-                               principal=args.principal, secret=secret, basic_auth=basic, bearer_token=token,
-                               name=args.name, progress_deadline=args.progress_deadline,
-                               zk_session_timeout=args.zk_session_timeout, tick_interval=args.tick_interval)
-    except OSError as exc:
-        raise ConfigurationError(f"cannot listen on {args.hostname}:{args.http_port}: {exc.strerror}") from exc
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    server.start()
-    print(f"longrun API on {server.url} (master {args.master})", flush=True)
-    try:
-        while not stop.wait(0.5):
-            if server.framework.error is not None:
-                print(f"mesosframe longrun: {server.framework.error}", file=sys.stderr)
-                return 1
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop(failover=True)
-    return 0
+    return serve(args, "longrun", LongrunServer, stop=stop, progress_deadline=args.progress_deadline,
+                 tick_interval=args.tick_interval)
 
 
 def run_apps(args: argparse.Namespace) -> int:
     from schedulers.longrun.client import LongrunClient, LongrunClientError
 
-    basic, token = _credentials(args)
+    basic, token = http_auth(args)
     client = LongrunClient(args.url, auth=basic, token=token)
     action = args.apps_command
     if action == "list":
@@ -157,11 +93,7 @@ def _load_app(path: str) -> dict:
     from schedulers.longrun.client import LongrunClientError
 
     try:
-        text = sys.stdin.read() if path == "-" else pathlib.Path(path).read_text()
-    except OSError as exc:
-        raise LongrunClientError(f"cannot read {path}: {exc.strerror}") from exc
-    try:
-        app = json.loads(text)
+        app = read_json_input(path, LongrunClientError)
     except ValueError as exc:
         raise LongrunClientError(f"{path} is not valid JSON: {exc}") from exc
     if not isinstance(app, dict) or not isinstance(app.get("id"), str):

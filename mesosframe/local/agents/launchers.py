@@ -14,7 +14,6 @@ timing; a launcher owns only "start this and let me signal, wait for and destroy
 """
 from __future__ import annotations
 
-import asyncio
 import os
 import pwd
 import signal
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mesosframe.errors import MesosframeError
+from mesosframe.local.sessions import SessionProcess, spawn_session
 
 __all__ = ["LaunchRejected", "LaunchSpec", "TaskRun", "ProcessTaskRun", "TaskLauncher", "CommandLauncher",
            "command_argv", "resolve_user"]
@@ -77,21 +77,8 @@ class TaskRun(ABC):
         self.signal(signal.SIGKILL)
 
 
-class ProcessTaskRun(TaskRun):
+class ProcessTaskRun(SessionProcess, TaskRun):
     """A host process that leads its own session and process group; signals go to the whole group."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.pid = process.pid
-
-    async def wait(self) -> int:
-        return await self.process.wait()
-
-    def signal(self, signum: int) -> None:
-        try:
-            os.killpg(self.pid, signum)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 class TaskLauncher(ABC):
@@ -144,11 +131,7 @@ class CommandLauncher(TaskLauncher):
         return command_argv(task["command"])
 
     async def launch(self, task: dict, spec: LaunchSpec) -> TaskRun:
-        with open(spec.stdout, "ab") as out, open(spec.stderr, "ab") as err:
-            process = await asyncio.create_subprocess_exec(
-                *spec.argv, executable=spec.executable, stdin=asyncio.subprocess.DEVNULL, stdout=out,
-                stderr=err, cwd=spec.cwd, env=spec.env, start_new_session=True, user=spec.user)
-        return ProcessTaskRun(process)
+        return ProcessTaskRun(await spawn_session(spec))
 
 
 def command_argv(command: dict) -> tuple[str, list[str]]:

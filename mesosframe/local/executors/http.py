@@ -15,7 +15,8 @@ import socket
 from aiohttp import web
 
 from mesosframe.local.executors.host import EventStream, ExecutorHost
-from mesosframe.local.executors.wire import ExecutorCallError, parse_call, record
+from mesosframe.local.executors.wire import ExecutorCallError, parse_call
+from mesosframe.local.recordio import RecordStream
 
 log = logging.getLogger("mesosframe.local.executors.http")
 
@@ -25,33 +26,8 @@ EXECUTOR_API_PATH = "/api/v1/executor"
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
-class BufferedStream(EventStream):
-    """Buffers RecordIO records until `pump` writes them to the SUBSCRIBE response."""
-
-    def __init__(self) -> None:
-        self._chunks: list[bytes] = []
-        self._wakeup = asyncio.Event()
-        self.closed = False
-
-    def send(self, payload: dict) -> None:
-        if not self.closed:
-            self._chunks.append(record(payload))
-            self._wakeup.set()
-
-    def close(self) -> None:
-        self.closed = True
-        self._wakeup.set()
-
-    async def pump(self, response: web.StreamResponse) -> None:
-        """Write records until closed and drained; raises ConnectionError if the client went away."""
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            if self._chunks:
-                data, self._chunks = b"".join(self._chunks), []
-                await response.write(data)
-            if self.closed and not self._chunks:
-                return
+class BufferedStream(RecordStream, EventStream):
+    """Buffers RecordIO records until `pump` writes them to the SUBSCRIBE response (no size bound)."""
 
 
 class ExecutorHttp:

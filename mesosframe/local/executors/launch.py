@@ -11,7 +11,6 @@ synchronous `destroy()`, which must leave nothing behind when it returns.
 """
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sys
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mesosframe.local.agents.launchers import LaunchSpec, command_argv
+from mesosframe.local.sessions import SessionProcess, spawn_session
 
 __all__ = ["ExecutorLaunchSpec", "ExecutorLauncher", "ExecutorRun", "ProcessExecutorLauncher", "ProcessRun",
            "executor_argv",
@@ -67,21 +67,8 @@ class ExecutorLauncher(ABC):
         """Start the executor described by `spec`. Raises OSError (or ValueError) if it cannot start."""
 
 
-class ProcessRun(ExecutorRun):
+class ProcessRun(SessionProcess, ExecutorRun):
     """An executor running as a host process that leads its own process group."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.pid = process.pid
-
-    async def wait(self) -> int:
-        return await self.process.wait()
-
-    def signal(self, signum: int) -> None:
-        try:
-            os.killpg(self.process.pid, signum)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def destroy(self) -> None:
         """SIGKILL every process of the executor's session: its tasks too, when they run in process groups
@@ -113,11 +100,7 @@ class ProcessExecutorLauncher(ExecutorLauncher):
     """Runs the executor command directly on the host, in its sandbox, in a new session."""
 
     async def launch(self, spec: LaunchSpec) -> ExecutorRun:
-        with open(spec.stdout, "ab") as out, open(spec.stderr, "ab") as err:
-            process = await asyncio.create_subprocess_exec(
-                *spec.argv, executable=spec.executable, stdin=asyncio.subprocess.DEVNULL, stdout=out,
-                stderr=err, cwd=spec.cwd, env=spec.env, start_new_session=True, user=spec.user)
-        return ProcessRun(process)
+        return ProcessRun(await spawn_session(spec))
 
 
 def _project_root() -> str:

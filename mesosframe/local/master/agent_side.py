@@ -52,6 +52,7 @@ class AgentSide:
             task = fw.tasks.get(task_id) if fw else None
             if task is None:
                 known.task_ids.discard((fid, task_id))
+                known.executor_task_ids.discard((fid, task_id))
                 continue
             status = reported.get((fid, task_id))
             charged = not task.terminal and task.state != "TASK_UNREACHABLE"

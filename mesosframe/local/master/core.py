@@ -345,7 +345,10 @@ class Master(AgentSide, MasterPort):
     def add_task(self, fw: FrameworkRecord, task: TaskRecord) -> None:
         """A task launched from an offer: the offer's charge to the framework now covers the task."""
         fw.tasks[task.task_id] = task
-        self.agents[task.agent_id].task_ids.add((fw.framework_id, task.task_id))
+        agent = self.agents[task.agent_id]
+        agent.task_ids.add((fw.framework_id, task.task_id))
+        if task.executor_id:
+            agent.executor_task_ids.add((fw.framework_id, task.task_id))
         if self.options.keep_status_history:
             task.statuses = []
 
@@ -358,6 +361,7 @@ class Master(AgentSide, MasterPort):
         agent = self.agents.get(task.agent_id)
         if agent is not None:
             agent.task_ids.discard((fw.framework_id, task.task_id))
+            agent.executor_task_ids.discard((fw.framework_id, task.task_id))
         if final_state is not None and not task.terminal:
             task.state = final_state
         fw.completed.append(task)
@@ -368,7 +372,7 @@ class Master(AgentSide, MasterPort):
         agent = self.agents.get(agent_id)
         if fw is None or agent is None:
             return []
-        out = {fw.tasks[t].executor_id for f, t in agent.task_ids
+        out = {fw.tasks[t].executor_id for f, t in agent.executor_task_ids   # O(executor tasks), not O(tasks)
                if f == framework_id and t in fw.tasks and fw.tasks[t].executor_id}
         return sorted(out)
 

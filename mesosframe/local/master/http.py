@@ -15,7 +15,6 @@ answered there, everything else by this aiohttp application.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Iterable
 
@@ -26,59 +25,23 @@ from mesosframe.local.master.core import Master
 from mesosframe.local.master.fastpath import FrontProtocol
 from mesosframe.local.master.state_json import master_state, version_json
 from mesosframe.local.master.validation import CallError, parse_json_body
+from mesosframe.local.recordio import RecordStream, encode_record
 
 log = logging.getLogger("mesosframe.local.master")
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_PENDING_BYTES = 256 * 1024 * 1024
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+record = encode_record      # re-exported: one RecordIO record
 
 
-def record(event: dict) -> bytes:
-    """One RecordIO record: `<length>\\n<compact json>`."""
-    data = _dumps(event).encode("utf-8")
-    return b"%d\n%s" % (len(data), data)
-
-
-class StreamSink:
+class StreamSink(RecordStream):
     """An `EventSink` that buffers RecordIO records for the subscription's HTTP response.
 
     A subscriber that stops reading is cut off once `max_pending` bytes wait to be written (its stream
     closes, as if it had disconnected), so it cannot make the master grow without bound."""
 
     def __init__(self, max_pending: int = MAX_PENDING_BYTES) -> None:
-        self._chunks: list[bytes] = []
-        self._pending = 0
-        self._max_pending = max_pending
-        self._wakeup = asyncio.Event()
-        self.closed = False
-
-    def send(self, event: dict) -> None:
-        if self.closed:
-            return
-        data = record(event)
-        self._chunks.append(data)
-        self._pending += len(data)
-        self._wakeup.set()
-        if self._pending > self._max_pending:
-            log.warning("stream_cut_off pending_bytes=%d (subscriber not reading)", self._pending)
-            self._chunks.clear()
-            self.close()
-
-    def close(self) -> None:
-        self.closed = True
-        self._wakeup.set()
-
-    async def pump(self, response: web.StreamResponse) -> None:
-        """Write buffered records until closed and drained (or the client goes away)."""
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            if self._chunks:
-                data, self._chunks, self._pending = b"".join(self._chunks), [], 0
-                await response.write(data)
-            if self.closed and not self._chunks:
-                return
+        super().__init__(max_pending)
 
 
 def _accepts_json(accept: str | None) -> bool:

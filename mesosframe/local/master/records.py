@@ -32,7 +32,7 @@ class AgentRecord:
     """A registered agent. `free` is what is neither used by tasks nor offered, per role."""
 
     __slots__ = ("agent_id", "handle", "info", "total", "free", "state", "last_seen", "registered_time",
-                 "reregistered_time", "unreachable_time", "task_ids", "offer_ids", "has_gpus",
+                 "reregistered_time", "unreachable_time", "task_ids", "executor_task_ids", "offer_ids", "has_gpus",
                  "removal_timer", "offer_base")
 
     def __init__(self, handle: AgentHandle, total: dict[str, ResourceBag], now: float, mono: float) -> None:
@@ -47,6 +47,7 @@ class AgentRecord:
         self.reregistered_time: float | None = None
         self.unreachable_time: float | None = None
         self.task_ids: set[tuple[str, str]] = set()     # (framework_id, task_id)
+        self.executor_task_ids: set[tuple[str, str]] = set()   # the subset run by an executor
         self.offer_ids: set[str] = set()
         self.has_gpus = any(bag.scalars.get("gpus", 0) > 0 for bag in total.values())
         self.removal_timer = None

@@ -25,6 +25,7 @@ from dataclasses import asdict
 
 from mesosframe.errors import ProtocolError
 from mesosframe.local.protocol import AgentInfo
+from mesosframe.local.recordio import encode_record  # noqa: F401  (re-exported: the link uses the same records)
 
 PATH = "/internal/agent/v1"
 STREAM_HEADER = "Mesos-Agent-Stream-Id"
@@ -32,9 +33,6 @@ STREAM_HEADER = "Mesos-Agent-Stream-Id"
 AGENT_CALLS = frozenset({"REGISTER", "UPDATE", "HEARTBEAT", "EXECUTOR_MESSAGE", "EXECUTOR_EXITED"})
 MASTER_EVENTS = frozenset({"REGISTERED", "LAUNCH", "KILL", "ACKNOWLEDGE", "SHUTDOWN_FRAMEWORK",
                            "SHUTDOWN_EXECUTOR", "MESSAGE", "PING"})
-
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
 
 class LinkProtocolError(ProtocolError):
     """A malformed message on the agent link."""
@@ -49,12 +47,6 @@ def unb64(text: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (ValueError, TypeError) as exc:
         raise LinkProtocolError(f"not base64: {text!r}") from exc
-
-
-def encode_record(message: dict) -> bytes:
-    """One RecordIO record: `<length>\\n<compact json>`."""
-    data = _dumps(message).encode("utf-8")
-    return b"%d\n%s" % (len(data), data)
 
 
 class RecordIODecoder:
