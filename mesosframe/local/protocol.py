@@ -75,6 +75,11 @@ class AgentHandle(ABC):
     def reregister_tasks(self) -> list[tuple[str, dict]]:
         """The agent's live tasks as (framework_id, latest TaskStatus JSON), for re-registration."""
 
+    def reregister_task_infos(self) -> list[tuple[str, dict, dict]]:
+        """The agent's live tasks as (framework_id, TaskInfo JSON, latest TaskStatus JSON), so a master that
+        never knew the agent can adopt them. The default knows only the task ids (no resources)."""
+        return [(fid, {"task_id": status["task_id"]}, status) for fid, status in self.reregister_tasks()]
+
     @abstractmethod
     def stop(self) -> None:
         """Kill every task process and stop all timers. Leaves no orphans."""

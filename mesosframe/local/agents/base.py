@@ -146,6 +146,9 @@ class BaseAgent(AgentHandle):
     def reregister_tasks(self) -> list[tuple[str, dict]]:
         return [(t.framework_id, t.latest) for t in self._tasks.values() if t.latest is not None]
 
+    def reregister_task_infos(self) -> list[tuple[str, dict, dict]]:
+        return [(t.framework_id, t.task, t.latest) for t in self._tasks.values() if t.latest is not None]
+
     def take_status(self, framework_id: str, status: dict) -> None:
         """Queue a complete TaskStatus made elsewhere (an executor's UPDATE: already has its base64 `uuid` and
         `timestamp`) for reliable delivery, and keep it as the task's latest. This is the `status_sink` an

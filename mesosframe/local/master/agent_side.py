@@ -3,8 +3,10 @@
 An agent silent for `agent_ping_timeout`, or whose `agent_exited` is called, becomes unreachable: its
 offers are rescinded, its tasks become TASK_UNREACHABLE (PARTITION_AWARE frameworks, with
 `unreachable_time`) or TASK_LOST, and every framework gets FAILURE{agent_id}. It may re-register (its
-tasks come back with the states the agent reports). After `agent_removal_timeout` it is removed and its
-unreachable tasks become TASK_GONE (sent to PARTITION_AWARE frameworks).
+tasks come back with the states the agent reports). An agent this master never knew (it was elected
+since) brings its live tasks with their TaskInfos: they are adopted, under a recovered framework if needed.
+After `agent_removal_timeout` it is removed and its unreachable tasks become TASK_GONE (sent to
+PARTITION_AWARE frameworks).
 """
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ import base64
 import logging
 
 from mesosframe.local.master import events
-from mesosframe.local.master.records import AgentRecord
-from mesosframe.local.master.resources import ResourceBag, subtract_roles
+from mesosframe.local.master.records import TERMINAL_STATES, AgentRecord, FrameworkRecord, TaskRecord
+from mesosframe.local.master.resources import ResourceBag, ResourceError, add_roles, subtract_roles
 from mesosframe.local.protocol import AgentHandle
 
 log = logging.getLogger("mesosframe.local.master")
@@ -32,8 +34,9 @@ class AgentSide:
         known = self.agents.get(info.agent_id)
         total = ResourceBag.from_mesos(info.resources)
         if known is None:
-            self.agents[info.agent_id] = AgentRecord(agent, total, now, mono)
-            log.info("agent_registered id=%s hostname=%s", info.agent_id, info.hostname)
+            record = self.agents[info.agent_id] = AgentRecord(agent, total, now, mono)
+            adopted = self._adopt_tasks(record, agent.reregister_task_infos(), now)
+            log.info("agent_registered id=%s hostname=%s adopted_tasks=%d", info.agent_id, info.hostname, adopted)
             self.allocator.request()
             return
         if known.removal_timer is not None:
@@ -72,6 +75,51 @@ class AgentSide:
         known.free = free
         log.info("agent_reregistered id=%s tasks=%d", info.agent_id, len(reported))
         self.allocator.request()
+
+    def _adopt_tasks(self, agent: AgentRecord, tasks: list[tuple[str, dict, dict]], now: float) -> int:
+        """An agent this master never knew brings live tasks (the master was elected after they were launched):
+        record each non-terminal one with its reported state, charge its framework (recovered, disconnected,
+        when unknown: a SUBSCRIBE with its id re-attaches) and take its resources from the agent's free pool.
+        Tasks of removed frameworks, already known task ids and unreadable resources are skipped."""
+        adopted = 0
+        executors: set[tuple[str, str]] = set()
+        for fid, task_info, status in tasks:
+            task_id = status["task_id"]["value"]
+            state = status.get("state", "TASK_STAGING")
+            if state in TERMINAL_STATES or fid in self.removed_frameworks:
+                continue
+            fw = self.frameworks.get(fid) or self._recover_framework(fid, now)
+            if task_id in fw.tasks:
+                continue
+            executor = task_info.get("executor") or {}
+            executor_id = (executor.get("executor_id") or {}).get("value", "")
+            try:
+                bags = ResourceBag.from_mesos(task_info.get("resources", []))
+                if executor_id and (fid, executor_id) not in executors:
+                    bags = add_roles(bags, ResourceBag.from_mesos(executor.get("resources", [])))
+            except ResourceError:
+                log.warning("adopt_skipped agent=%s task=%s (bad resources)", agent.agent_id, task_id)
+                continue
+            if executor_id:
+                executors.add((fid, executor_id))
+            role = next(iter(bags), "*")
+            task = TaskRecord(task_id, fid, agent.agent_id, str(task_info.get("name", "")), executor_id, role,
+                              bags, now)
+            self.add_task(fw, task)
+            task.state, task.uuid = state, status.get("uuid")
+            task.timestamp = status.get("timestamp", now)
+            fw.charge(bags, 1)
+            agent.free = subtract_roles(agent.free, bags)
+            adopted += 1
+        return adopted
+
+    def _recover_framework(self, framework_id: str, now: float) -> FrameworkRecord:
+        """A framework known only from an agent's tasks: disconnected until it subscribes with this id."""
+        fw = FrameworkRecord(framework_id, {"id": {"value": framework_id}}, now, self.options.max_completed_tasks)
+        fw.unregistered_time = now
+        self.frameworks[framework_id] = fw
+        log.info("framework_recovered id=%s", framework_id)
+        return fw
 
     def _task_vanished(self, fw, task, agent: AgentRecord, charged: bool) -> None:
         """A re-registering agent does not know a task any more: TASK_GONE (TASK_LOST), forgotten."""

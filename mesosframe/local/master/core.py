@@ -37,7 +37,9 @@ class MasterOptions:
     is removed (its tasks TASK_GONE). `keep_status_history`: keep (state, time) per update for
     `/master/state` (about 100 bytes per update). `credentials`: principal -> secret accepted with HTTP
     Basic on the scheduler API (never in `repr`); `authenticate_frameworks`: refuse calls without valid
-    credentials (401). Without it, credentials are optional but checked when sent."""
+    credentials (401). Without it, credentials are optional but checked when sent.
+    `agent_reregister_timeout`: after being elected, the time agents have to re-register; meanwhile
+    explicit reconciliation of tasks this master does not know gets no answer (frameworks retry)."""
     hostname: str = "127.0.0.1"
     port: int = 5050
     heartbeat_interval: float = 15.0
@@ -50,6 +52,7 @@ class MasterOptions:
     keep_status_history: bool = True
     credentials: dict[str, str] | None = field(default=None, repr=False)
     authenticate_frameworks: bool = False
+    agent_reregister_timeout: float = 10.0
 
 
 class Master(AgentSide, MasterPort):
@@ -73,6 +76,7 @@ class Master(AgentSide, MasterPort):
         self.allocator = Allocator(self)
         self.start_time = clock.now()
         self.elected_time: float | None = self.start_time
+        self.recovering_until: float | None = None     # monotonic end of the re-registration grace
         self._next_framework = 0
         self._timers: list = []
         self._running = False
@@ -107,6 +111,7 @@ class Master(AgentSide, MasterPort):
         """Called by the ZooKeeper contender; a master that is not leading answers 307/503."""
         if leading and not self.leading:
             self.elected_time = self.clock.now()
+            self.recovering_until = self.clock.monotonic() + self.options.agent_reregister_timeout
             self.allocator.request()
         if self.leading and not leading:      # deposed: drop every subscription (they reconnect elsewhere)
             for fw in list(self.frameworks.values()):
@@ -175,6 +180,11 @@ class Master(AgentSide, MasterPort):
         self._heartbeat(fw)
         self.allocator.request()
         return framework_id, stream_id
+
+    @property
+    def recovering(self) -> bool:
+        """Within the re-registration grace after election (agents may still bring back tasks)."""
+        return self.recovering_until is not None and self.clock.monotonic() < self.recovering_until
 
     def _heartbeat(self, fw: FrameworkRecord) -> None:
         if fw.sink is None:

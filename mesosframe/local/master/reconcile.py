@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 
 def reconcile(master: "Master", fw: FrameworkRecord, tasks: list[dict]) -> None:
     """Send UPDATEs (SOURCE_MASTER, REASON_RECONCILIATION, no uuid) for `tasks`, or for every known
-    task (including terminal ones whose terminal update is not yet acknowledged) when it is empty."""
+    task (including terminal ones whose terminal update is not yet acknowledged) when it is empty.
+    During the re-registration grace after election (`master.recovering`), a task on an agent that has not
+    re-registered gets no answer: its agent may still bring it back."""
     now = master.clock.now()
     pa = fw.partition_aware
     if not tasks:
@@ -27,6 +29,8 @@ def reconcile(master: "Master", fw: FrameworkRecord, tasks: list[dict]) -> None:
             master.send_update(fw, reconcile_update(task, pa, now))
             continue
         agent = master.agents.get(agent_id) if agent_id else None
+        if agent is None and master.recovering:
+            continue
         if agent is not None and agent.state == "active":
             state, message, extra = "TASK_GONE", "Reconciliation: Task is unknown to the agent", None
         elif agent is not None:

@@ -1,7 +1,7 @@
 """The agent's end of the agent link: `RemoteMasterPort`, a `MasterPort` that talks to a master over HTTP.
 
 The leading master comes from a `MasterDetector` (`zk://...` or a fixed `host:port`). The port keeps one
-REGISTER stream open to it (see `wire.py`), carrying the agent's live tasks (`reregister_tasks()`), and
+REGISTER stream open to it (see `wire.py`), carrying the agent's live tasks (`reregister_task_infos()`), and
 turns the master's commands into calls on the agent. Agent -> master calls are POSTs tagged with the
 current stream id; while there is no stream they are dropped, which is safe: heartbeats are periodic and
 the agent's update manager re-sends unacknowledged status updates (all at once after each registration).
@@ -149,7 +149,7 @@ class RemoteMasterPort(MasterPort):
 
     async def _stream(self, target: str) -> None:
         agent = self._agent
-        call = register_call(agent.info, agent.reregister_tasks())
+        call = register_call(agent.info, agent.reregister_task_infos())
         timeout = aiohttp.ClientTimeout(total=None, connect=self.request_timeout, sock_read=self.stream_timeout)
         async with self._session.post(f"http://{target}{PATH}", data=json.dumps(call),
                                       headers={"Content-Type": "application/json"}, timeout=timeout,

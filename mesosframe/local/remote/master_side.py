@@ -21,7 +21,7 @@ from mesosframe.local.master.records import TERMINAL_STATES
 from mesosframe.local.protocol import AgentHandle, AgentInfo, MasterPort
 from mesosframe.local.remote.wire import (
     AGENT_CALLS, PATH, STREAM_HEADER, LinkProtocolError, b64, info_from_json, parse_message,
-    registered_tasks, unb64,
+    registered_task_infos, unb64,
 )
 
 log = logging.getLogger("mesosframe.local.remote")
@@ -35,12 +35,16 @@ class RemoteAgentHandle(AgentHandle):
     `reregister_tasks()` returns when the master re-admits the agent."""
 
     def __init__(self, info: AgentInfo, sink: StreamSink, stream_id: str,
-                 tasks: list[tuple[str, dict]] = ()) -> None:
+                 tasks: list[tuple] = ()) -> None:
         self.info = info
         self.sink = sink
         self.stream_id = stream_id
         self._statuses: dict[tuple[str, str], tuple[str, dict]] = {}
-        for framework_id, status in tasks:
+        self._infos: dict[tuple[str, str], dict] = {}      # TaskInfo per task, from REGISTER and LAUNCH
+        for entry in tasks:           # (framework_id, status) or (framework_id, task_info, status)
+            framework_id, status = entry[0], entry[-1]
+            if len(entry) == 3:
+                self._infos[(framework_id, status["task_id"]["value"])] = entry[1]
             self.observe(framework_id, status)
 
     def observe(self, framework_id: str, status: dict) -> None:
@@ -51,6 +55,10 @@ class RemoteAgentHandle(AgentHandle):
         self.sink.send({"type": kind, **fields})
 
     def launch_tasks(self, framework: dict, tasks: list[dict], executor: dict | None = None) -> None:
+        framework_id = framework["id"]["value"]
+        for task in tasks:
+            info = task if executor is None else {**task, "executor": executor}
+            self._infos[(framework_id, task["task_id"]["value"])] = info
         self._send("LAUNCH", framework=framework, tasks=tasks, executor=executor)
 
     def kill_task(self, framework_id: str, task_id: str, kill_policy: dict | None = None) -> None:
@@ -62,11 +70,13 @@ class RemoteAgentHandle(AgentHandle):
         known = self._statuses.get((framework_id, task_id))
         if known is not None and known[1].get("uuid") == encoded and known[1].get("state") in TERMINAL_STATES:
             del self._statuses[(framework_id, task_id)]
+            self._infos.pop((framework_id, task_id), None)
 
     def shutdown_framework(self, framework_id: str) -> None:
         self._send("SHUTDOWN_FRAMEWORK", framework_id=framework_id)
         for key in [k for k in self._statuses if k[0] == framework_id]:
             del self._statuses[key]
+            self._infos.pop(key, None)
 
     def shutdown_executor(self, framework_id: str, executor_id: str) -> None:
         self._send("SHUTDOWN_EXECUTOR", framework_id=framework_id, executor_id=executor_id)
@@ -76,6 +86,10 @@ class RemoteAgentHandle(AgentHandle):
 
     def reregister_tasks(self) -> list[tuple[str, dict]]:
         return list(self._statuses.values())
+
+    def reregister_task_infos(self) -> list[tuple[str, dict, dict]]:
+        return [(fid, self._infos.get(key) or {"task_id": status["task_id"]}, status)
+                for key, (fid, status) in self._statuses.items()]
 
     def stop(self) -> None:
         """Close the stream (the remote agent reconnects or goes away; its tasks are its own)."""
@@ -138,7 +152,7 @@ class AgentLinkServer:
         if not self._leading:
             return self._not_leading()
         info = info_from_json(call.get("agent_info"))
-        handle = RemoteAgentHandle(info, StreamSink(), str(uuid.uuid4()), registered_tasks(call))
+        handle = RemoteAgentHandle(info, StreamSink(), str(uuid.uuid4()), registered_task_infos(call))
         previous = self.handles.get(info.agent_id)
         self.handles[info.agent_id] = handle
         if previous is not None:

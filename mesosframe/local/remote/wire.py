@@ -2,7 +2,8 @@
 
 One HTTP endpoint on the master's port, `POST /internal/agent/v1`, JSON bodies `{"type": ..., ...}`:
 
-- `REGISTER {agent_info, tasks: [{framework_id, status}]}` answers 200 with a chunked RecordIO stream
+- `REGISTER {agent_info, tasks: [{framework_id, status, task}]}` (`task`: the TaskInfo, so a new leader
+  can adopt the task) answers 200 with a chunked RecordIO stream
   (`<length>\\n<json>` records, as the scheduler API) and a `Mesos-Agent-Stream-Id` header. The stream
   carries the master's commands to the agent: `REGISTERED {agent_id}`, `LAUNCH {framework, tasks,
   executor}`, `KILL {framework_id, task_id, kill_policy}`, `ACKNOWLEDGE {framework_id, task_id, uuid}`,
@@ -107,18 +108,33 @@ def info_from_json(data: object) -> AgentInfo:
     return AgentInfo(**known)
 
 
-def register_call(info: AgentInfo, tasks: list[tuple[str, dict]]) -> dict:
-    return {"type": "REGISTER", "agent_info": info_to_json(info),
-            "tasks": [{"framework_id": fid, "status": status} for fid, status in tasks]}
+def register_call(info: AgentInfo, tasks: list[tuple]) -> dict:
+    """A REGISTER call; `tasks` holds (framework_id, status) or (framework_id, task_info, status) tuples."""
+    entries = []
+    for entry in tasks:
+        item = {"framework_id": entry[0], "status": entry[-1]}
+        if len(entry) == 3:
+            item["task"] = entry[1]
+        entries.append(item)
+    return {"type": "REGISTER", "agent_info": info_to_json(info), "tasks": entries}
+
+
+def registered_task_infos(call: dict) -> list[tuple[str, dict, dict]]:
+    """The (framework_id, TaskInfo, TaskStatus) triples of a REGISTER call; a missing TaskInfo becomes
+    `{"task_id": ...}` (an older agent)."""
+    tasks = call.get("tasks") or []
+    if not isinstance(tasks, list) or not all(isinstance(t, dict) and isinstance(t.get("status"), dict)
+                                              and isinstance(t.get("framework_id"), str)
+                                              and isinstance(t["status"].get("task_id"), dict)
+                                              and isinstance(t.get("task", {}), dict) for t in tasks):
+        raise LinkProtocolError("REGISTER.tasks must be a list of {framework_id, status, task?}")
+    return [(t["framework_id"], t.get("task") or {"task_id": t["status"]["task_id"]}, t["status"])
+            for t in tasks]
 
 
 def registered_tasks(call: dict) -> list[tuple[str, dict]]:
     """The (framework_id, TaskStatus) pairs of a REGISTER call."""
-    tasks = call.get("tasks") or []
-    if not isinstance(tasks, list) or not all(isinstance(t, dict) and isinstance(t.get("status"), dict)
-                                              and isinstance(t.get("framework_id"), str) for t in tasks):
-        raise LinkProtocolError("REGISTER.tasks must be a list of {framework_id, status}")
-    return [(t["framework_id"], t["status"]) for t in tasks]
+    return [(fid, status) for fid, _, status in registered_task_infos(call)]
 
 
 class Backoff:

@@ -104,13 +104,10 @@ def test_killed_master_frameworks_and_agents_follow_the_new_leader(master_failov
     assert sorted(s["hostname"] for s in state["slaves"]) == sorted(topology.ip(a) for a in topology.agents)
 
 
-@pytest.mark.xfail(strict=True, reason="a new leading master knows neither the agents nor their tasks: "
-                                       "reconciliation before the agents re-register answers TASK_UNKNOWN, and "
-                                       "Master.register_agent ignores the tasks an agent it never knew brings "
-                                       "(no agent registry / re-registration grace period yet)")
 def test_killed_master_loses_no_task(master_failover):
     fw, before = master_failover["log"], master_failover["before"]
     after = [e for e in fw.events("update") if e["time"] >= master_failover["killed_at"]]
     assert not [e for e in after if e["task"] in before and e["state"] in LOST]
-    tasks = [t for f in master_failover["state"]["frameworks"] for t in f["tasks"] if t["state"] == "TASK_RUNNING"]
+    tasks = [t for f in master_failover["state"]["frameworks"] if f["id"] == master_failover["framework_id"]
+             for t in f["tasks"] if t["state"] == "TASK_RUNNING"]           # fw1's tasks are adopted too
     assert sorted(t["id"] for t in tasks) == sorted(before)

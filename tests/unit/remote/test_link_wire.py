@@ -8,7 +8,7 @@ import pytest
 from mesosframe.local.protocol import AgentInfo
 from mesosframe.local.remote.wire import (
     AGENT_CALLS, Backoff, LinkProtocolError, RecordIODecoder, encode_record, info_from_json, info_to_json,
-    parse_message, register_call, registered_tasks, unb64,
+    parse_message, register_call, registered_task_infos, registered_tasks, unb64,
 )
 
 EVENTS = [{"type": "REGISTERED", "agent_id": "a"}, {"type": "PING"},
@@ -101,3 +101,14 @@ def test_backoff_jitter_only_shortens():
 def test_backoff_rejects_bad_parameters(args):
     with pytest.raises(ValueError):
         Backoff(*args)
+
+
+def test_register_call_carries_task_infos_and_tolerates_their_absence():
+    status = {"task_id": {"value": "t"}, "state": "TASK_RUNNING"}
+    info = {"task_id": {"value": "t"}, "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1}}]}
+    call = register_call(AgentInfo(agent_id="a", hostname="h"), [("f1", info, status), ("f2", status)])
+    assert registered_task_infos(call) == [("f1", info, status), ("f2", {"task_id": {"value": "t"}}, status)]
+    assert registered_tasks(call) == [("f1", status), ("f2", status)]
+    for bad in ({"framework_id": "f", "status": status, "task": []}, {"framework_id": "f", "status": {}}):
+        with pytest.raises(LinkProtocolError):
+            registered_task_infos({"tasks": [bad]})

@@ -103,3 +103,17 @@ def test_server_rejects_a_non_positive_ping_interval():
     from mesosframe.errors import ConfigurationError
     with pytest.raises(ConfigurationError):
         AgentLinkServer(RecordingMaster(), ping_interval=0)
+
+
+def test_handle_reports_task_infos_from_register_and_launch():
+    registered = {"task_id": {"value": "t1"}, "name": "one"}
+    handle = RemoteAgentHandle(AgentInfo(agent_id="a", hostname="h"), ListSink(), "s",
+                               [("f", registered, status("t1", "TASK_RUNNING")), ("f", status("t0", "TASK_RUNNING"))])
+    executor = {"executor_id": {"value": "e"}}
+    handle.launch_tasks({"id": {"value": "f"}}, [{"task_id": {"value": "t2"}, "name": "two"}], executor)
+    handle.observe("f", status("t2", "TASK_RUNNING"))
+    infos = {s["task_id"]["value"]: (fid, info) for fid, info, s in handle.reregister_task_infos()}
+    assert infos == {"t0": ("f", {"task_id": {"value": "t0"}}), "t1": ("f", registered),
+                     "t2": ("f", {"task_id": {"value": "t2"}, "name": "two", "executor": executor})}
+    handle.shutdown_framework("f")
+    assert handle.reregister_task_infos() == []
