@@ -176,7 +176,10 @@ class PyMesosDriver:
         driver = self._driver
         if driver is None or not self.subscribed:
             return None
-        master, stream_id = driver.master, driver.stream_id
+        # pymesos's `master`/`stream_id` properties take the lock its `_send` holds across a whole HTTP round
+        # trip, which would queue every acknowledgement behind ACCEPTs. A plain attribute read is atomic; a
+        # value that changes under us only gets the ack refused, and the agent re-sends the update.
+        master, stream_id = driver._master, driver._stream_id
         if not master or not stream_id:
             return None
         auth = driver._basic_credential
