@@ -6,11 +6,9 @@ runc, namespaces or cgroup v1; the refusal tests run everywhere.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import socket
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -25,6 +23,7 @@ from mesosframe.local.cluster import LocalCluster
 from mesosframe.local.containers.cgroups import cgroup_layout
 from mesosframe.local.protocol import AgentInfo
 from mesosframe.testing.images import build_busybox_image
+from container_checks import leftovers  # noqa: E402  (shared helper beside this file)
 
 PROBE = ContainerRuntime().probe()
 needs_runtime = [pytest.mark.root, pytest.mark.skipif(not PROBE.usable, reason="; ".join(PROBE.reasons))]
@@ -110,22 +109,6 @@ def harness(tmp_path, options):
     yield made
     if not made.loop.is_closed():
         made.stop()
-
-
-def leftovers(options: ContainerOptions, container_id: str) -> list[str]:
-    """Whatever of the container is still there: runc state, cgroups, mounts, its bundle's rootfs."""
-    found = []
-    listing = subprocess.run(options.runtime().runc_command("list", "--format", "json"), capture_output=True,
-                             text=True, timeout=10)
-    if container_id in [c["id"] for c in json.loads(listing.stdout or "null") or []]:
-        found.append("runc state")
-    layout = cgroup_layout()
-    for mount in set(layout.v1.values()) | ({layout.unified} if layout.unified else set()):
-        if (mount / options.cgroup_root / container_id).exists():
-            found.append(f"cgroup in {mount}")
-    if container_id in Path("/proc/self/mounts").read_text():
-        found.append("mount")
-    return found
 
 
 @pytest.mark.parametrize("with_options", [False, True])

@@ -31,6 +31,7 @@ from mesosframe.local.containers.cgroups import cgroup_layout
 from mesosframe.local.executors import ExecutorLaunchSpec, ExecutorState, container_task
 from mesosframe.local.protocol import AgentInfo
 from mesosframe.testing.images import LayerBuilder, busybox_layer, image_config, write_image
+from container_checks import leftovers  # noqa: E402  (shared helper beside this file)
 
 PROBE = ContainerRuntime().probe()
 needs_runtime = pytest.mark.skipif(not PROBE.usable, reason="; ".join(PROBE.reasons))
@@ -137,22 +138,6 @@ def harness(tmp_path, options):
     yield made
     if not made.loop.is_closed():
         made.stop()
-
-
-def leftovers(options: ContainerOptions, container_id: str) -> list[str]:
-    """Whatever of the container is still there: runc state, cgroups, mounts."""
-    found = []
-    listing = subprocess.run(options.runtime().runc_command("list", "--format", "json"), capture_output=True,
-                             text=True, timeout=10)
-    if container_id in [c["id"] for c in json.loads(listing.stdout or "null") or []]:
-        found.append("runc state")
-    layout = cgroup_layout()
-    for mount in set(layout.v1.values()) | ({layout.unified} if layout.unified else set()):
-        if (mount / options.cgroup_root / container_id).exists():
-            found.append(f"cgroup in {mount}")
-    if container_id in Path("/proc/self/mounts").read_text():
-        found.append("mount")
-    return found
 
 
 def spec(info: dict) -> ExecutorLaunchSpec:
