@@ -1,11 +1,17 @@
-"""Checks shared by the container tests: what of a container is left behind after it should be gone."""
+"""Shared by the container tests: an agent harness, and what of a container is left behind after it should be
+gone."""
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
+import time
 from pathlib import Path
 
-from mesosframe.local.agents import ContainerOptions
+from mesosframe.core.clock import SystemClock
+from mesosframe.local.agents import ContainerOptions, ProcessAgent
+from mesosframe.local.agents.recording import RecordingMaster
+from mesosframe.local.protocol import AgentInfo
 from mesosframe.local.containers.cgroups import cgroup_layout
 
 
@@ -23,3 +29,51 @@ def leftovers(options: ContainerOptions, container_id: str) -> list[str]:
     if container_id in Path("/proc/self/mounts").read_text():
         found.append("mount")
     return found
+
+
+class AgentHarness:
+    """A ProcessAgent with container support (and its executor API) and a RecordingMaster, on a loop the test
+    drives. `timeout` bounds every wait unless a call gives its own."""
+
+    timeout = 15.0
+
+    def __init__(self, base: Path, options: ContainerOptions | None) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.master = RecordingMaster(auto_ack=True, loop=self.loop)
+        self.options = options
+        self.agent = ProcessAgent(self.master, AgentInfo("S1", "agent-1.local", port=5051), loop=self.loop,
+                                  clock=SystemClock(), work_dir=base / "work", heartbeat_interval=60.0,
+                                  containers=options)
+        self.agent.start()
+
+    def run_until(self, condition, timeout: float | None = None) -> None:
+        timeout = timeout or self.timeout
+
+        async def wait() -> None:
+            deadline = time.monotonic() + timeout
+            while not condition():
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"not met within {timeout}s; updates: "
+                                         f"{[(s['task_id']['value'], s['state']) for _, _, s in self.master.updates]}")
+                await asyncio.sleep(0.01)
+        self.loop.run_until_complete(wait())
+
+    def until_state(self, task_id: str, states: set[str], timeout: float | None = None) -> dict:
+        self.run_until(lambda: states & set(self.master.states(task_id)), timeout)
+        return self.master.last(task_id)
+
+    def sandbox(self, task_id: str) -> Path:
+        container_id = self.container_id(task_id)
+        return self.agent.work_dir / "slaves/S1/frameworks/fw-1/executors" / task_id / "runs" / container_id
+
+    def container_id(self, task_id: str) -> str:
+        return self.master.last(task_id)["container_status"]["container_id"]["value"]
+
+    def calls(self, name: str) -> list[tuple]:
+        return [args for method, args in self.master.calls if method == name]
+
+    def stop(self) -> None:
+        self.agent.stop()
+        self.loop.run_until_complete(asyncio.wait_for(self.agent.wait_stopped(), 20))
+        self.loop.run_until_complete(asyncio.sleep(0.05))   # let cancelled runners finish
+        self.loop.close()

@@ -15,15 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from mesosframe.core.clock import SystemClock
 from mesosframe.local.agents import ContainerOptions, ProcessAgent
-from mesosframe.local.agents.recording import RecordingMaster
 from mesosframe.local.containers import ContainerRuntime
 from mesosframe.local.cluster import LocalCluster
 from mesosframe.local.containers.cgroups import cgroup_layout
-from mesosframe.local.protocol import AgentInfo
 from mesosframe.testing.images import build_busybox_image
-from container_checks import leftovers  # noqa: E402  (shared helper beside this file)
+from container_checks import AgentHarness, leftovers  # noqa: E402  (shared helper beside this file)
 
 PROBE = ContainerRuntime().probe()
 needs_runtime = [pytest.mark.root, pytest.mark.skipif(not PROBE.usable, reason="; ".join(PROBE.reasons))]
@@ -45,46 +42,6 @@ def image_task(task_id: str, command: str, *, image: str = "busybox", mem: float
 
 def grace(seconds: float) -> dict:
     return {"grace_period": {"nanoseconds": int(seconds * 1e9)}}
-
-
-class AgentHarness:
-    """A ProcessAgent with container support on a loop the test drives."""
-
-    def __init__(self, base: Path, options: ContainerOptions | None) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.master = RecordingMaster(auto_ack=True, loop=self.loop)
-        self.options = options
-        self.agent = ProcessAgent(self.master, AgentInfo("S1", "agent-1.local", port=5051), loop=self.loop,
-                                  clock=SystemClock(), work_dir=base / "work", heartbeat_interval=60.0,
-                                  containers=options)
-        self.agent.start()
-
-    def run_until(self, condition, timeout: float = 15.0) -> None:
-        async def wait() -> None:
-            deadline = time.monotonic() + timeout
-            while not condition():
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"not met within {timeout}s; updates: "
-                                         f"{[(s['task_id']['value'], s['state']) for _, _, s in self.master.updates]}")
-                await asyncio.sleep(0.01)
-        self.loop.run_until_complete(wait())
-
-    def until_state(self, task_id: str, states: set[str], timeout: float = 15.0) -> dict:
-        self.run_until(lambda: states & set(self.master.states(task_id)), timeout)
-        return self.master.last(task_id)
-
-    def sandbox(self, task_id: str) -> Path:
-        container_id = self.container_id(task_id)
-        return self.agent.work_dir / "slaves/S1/frameworks/fw-1/executors" / task_id / "runs" / container_id
-
-    def container_id(self, task_id: str) -> str:
-        return self.master.last(task_id)["container_status"]["container_id"]["value"]
-
-    def stop(self) -> None:
-        self.agent.stop()
-        self.loop.run_until_complete(asyncio.wait_for(self.agent.wait_stopped(), 20))
-        self.loop.run_until_complete(asyncio.sleep(0.05))   # let cancelled runners finish
-        self.loop.close()
 
 
 @pytest.fixture(scope="module")

@@ -17,20 +17,17 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from mesosframe.core.clock import SystemClock
 from mesosframe.local.agents import ContainerOptions, ProcessAgent
-from mesosframe.local.agents.recording import RecordingMaster
 from mesosframe.local.cluster import LocalCluster
 from mesosframe.local.containers import ContainerRuntime
 from mesosframe.local.containers.cgroups import cgroup_layout
 from mesosframe.local.executors import ExecutorLaunchSpec, ExecutorState, container_task
-from mesosframe.local.protocol import AgentInfo
 from mesosframe.testing.images import LayerBuilder, busybox_layer, image_config, write_image
+import container_checks  # noqa: E402  (shared helpers beside this file)
 from container_checks import leftovers  # noqa: E402  (shared helper beside this file)
 
 PROBE = ContainerRuntime().probe()
@@ -97,39 +94,8 @@ def no_interrupt(monkeypatch):
     monkeypatch.setattr(pymesos.process.thread, "interrupt_main", lambda *a: None)
 
 
-class AgentHarness:
-    """A ProcessAgent (executor API on) with a RecordingMaster, on a loop the test drives."""
-
-    def __init__(self, base: Path, options: ContainerOptions | None) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.master = RecordingMaster(auto_ack=True, loop=self.loop)
-        self.agent = ProcessAgent(self.master, AgentInfo("S1", "agent-1.local", port=5051), loop=self.loop,
-                                  clock=SystemClock(), work_dir=base / "work", heartbeat_interval=60.0,
-                                  containers=options)
-        self.agent.start()
-
-    def run_until(self, condition, timeout: float = 20.0) -> None:
-        async def wait() -> None:
-            deadline = time.monotonic() + timeout
-            while not condition():
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"not met within {timeout}s; updates: "
-                                         f"{[(s['task_id']['value'], s['state']) for _, _, s in self.master.updates]}")
-                await asyncio.sleep(0.01)
-        self.loop.run_until_complete(wait())
-
-    def until_state(self, task_id: str, states: set[str]) -> dict:
-        self.run_until(lambda: bool(states & set(self.master.states(task_id))))
-        return self.master.last(task_id)
-
-    def calls(self, name: str) -> list[tuple]:
-        return [args for method, args in self.master.calls if method == name]
-
-    def stop(self) -> None:
-        self.agent.stop()
-        self.loop.run_until_complete(asyncio.wait_for(self.agent.wait_stopped(), 20))
-        self.loop.run_until_complete(asyncio.sleep(0.05))
-        self.loop.close()
+class AgentHarness(container_checks.AgentHarness):
+    timeout = 20.0      # executors start a Python interpreter inside the container
 
 
 @pytest.fixture
