@@ -32,19 +32,19 @@ def tick(state: MemoryState, now: float, publish: Publish, behaviour: Behaviour,
     _finish_kills(state, now, publish)
     _expunge_unreachable(state, now, publish)
     _launch_queued(state, now, publish, behaviour)
-    stalled = [d for d in list(state.deployments) if _advance_deployment(state, d, now, publish, progress_deadline)]
-    for app_id in sorted(state.apps):
-        if not state.in_deployment(app_id):
-            _keep_instances(state, state.apps[app_id], now, publish)
-        else:
-            _kill_doomed(state, state.apps[app_id], now, publish)
-    return stalled
+    return _step_apps(state, now, publish, progress_deadline)
 
 
 def advance(state: MemoryState, now: float, publish: Publish, progress_deadline: float | None = None) -> list[str]:
     """`tick` for real tasks (the Mesos plugin): launches and kill results come from Mesos, so the queue and
     killing tasks are left alone. Returns ids of deployments that stalled past `progress_deadline`."""
     _expunge_unreachable(state, now, publish)
+    return _step_apps(state, now, publish, progress_deadline)
+
+
+def _step_apps(state: MemoryState, now: float, publish: Publish, progress_deadline: float | None) -> list[str]:
+    """Advance every deployment, then keep each app outside a deployment at its instance count (and kill what
+    a deployment has doomed). Returns ids of deployments that stalled past `progress_deadline`."""
     stalled = [d for d in list(state.deployments) if _advance_deployment(state, d, now, publish, progress_deadline)]
     for app_id in sorted(state.apps):
         if not state.in_deployment(app_id):
