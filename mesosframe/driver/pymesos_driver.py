@@ -78,9 +78,18 @@ _HTTP_ERROR = re.compile(r"Failed to send request (\d{3}): (.*)", re.S)
 
 
 class _Driver(MesosSchedulerDriver):
-    """pymesos's driver, remembering the heartbeat interval the master announced."""
+    """pymesos's driver, remembering the heartbeat interval the master announced. Calls time out after
+    `call_timeout` seconds: pymesos gives its call connection the driver's connect deadline (one day), so a
+    master that accepts a call and never answers would hold the caller, and pymesos's lock, for a day."""
 
     heartbeat_interval = 15.0
+    call_timeout = 10.0
+
+    def _get_conn(self):
+        conn = super()._get_conn()
+        if conn is not None and conn.sock is None:
+            conn.timeout = self.call_timeout
+        return conn
 
     def on_subscribed(self, info: dict) -> None:
         self.heartbeat_interval = float(info.get("heartbeat_interval_seconds") or 15.0)
@@ -141,11 +150,13 @@ class _Callbacks:
 
 
 class PyMesosDriver:
-    """`master` is `host:port`, `http://host:port` or `zk://[user:pass@]hosts/path`."""
+    """`master` is `host:port`, `http://host:port` or `zk://[user:pass@]hosts/path`; a call that gets no
+    answer within `call_timeout` seconds raises `DriverError`."""
 
     def __init__(self, master: str, *, principal: str | None = None, secret: str | None = None,
-                 detect_timeout: float = 30.0) -> None:
+                 detect_timeout: float = 30.0, call_timeout: float = 10.0) -> None:
         self.master = master
+        self.call_timeout = call_timeout
         self.principal = principal
         self.secret = secret
         self.detect_timeout = detect_timeout
@@ -167,6 +178,7 @@ class PyMesosDriver:
         self._driver = _Driver(_Callbacks(self), dict(self._framework_info), address, use_addict=False,
                                implicit_acknowledgements=False, principal=self.principal, secret=self.secret,
                                failover=True)
+        self._driver.call_timeout = self.call_timeout
         self._driver.start()
         if self._acks is None:
             self._acks = AckSender(self._ack_target)

@@ -207,11 +207,12 @@ class LocalCluster:
             self.contender = None
         if self.loop.is_running():
             try:
+                if self.http is not None:       # first: a stopping master accepts no call, no subscription
+                    self._call(self.http.stop())
                 self.run(self._stop_agents_and_master)
                 self._call(self._wait_agents_stopped())
-                if self.http is not None:
-                    self._call(self.http.stop())
-                    self.run(self.master.stop)      # timers that stream ends may have started
+                if self.master is not None:
+                    self.run(self.master.stop)      # timers that the agents' ends may have started
                 self._call(self._drain())
             finally:
                 self.loop.call_soon_threadsafe(self.loop.stop)

@@ -116,7 +116,9 @@ class MasterHttp:
         return self._closing
 
     async def stop(self) -> None:
-        """Refuse new calls (503), end every open stream, then close the server."""
+        """Refuse new calls (503), end every open stream, close the server, then drop every connection still
+        open (those handed to aiohttp included), as a master process that exits does: a client never keeps a
+        socket to a master that no longer serves it."""
         self._closing = True
         for sink in list(self._sinks):
             sink.close()
@@ -125,6 +127,11 @@ class MasterHttp:
             for connection in list(self._front_connections):
                 connection.transport.close()
             self._server = None
+        server = self._runner.server if self._runner is not None else None
+        handlers = getattr(server, "connections", ()) if server is not None else ()
+        for transport in [h.transport for h in handlers if h.transport is not None]:   # streams, handed over
+            if not transport.is_closing():
+                transport.abort()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

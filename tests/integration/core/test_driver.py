@@ -1,17 +1,23 @@
-"""PyMesosDriver against the local master: zk:// detection (credentials kept), NotSubscribedError, SIGINT."""
+"""PyMesosDriver against the local master: zk:// detection (credentials kept), NotSubscribedError, SIGINT,
+calls to a master that never answers."""
 from __future__ import annotations
 
 import json
+import queue
 import subprocess
 import sys
+import time
 
 import pytest
 
+from mesosframe import calls
+from mesosframe.core.events import Subscribed
 from mesosframe.core.framework import Framework
 from mesosframe.core.plugin import Demand, SchedulerPlugin
 from mesosframe.driver.pymesos_driver import PyMesosDriver
-from mesosframe.errors import NotSubscribedError
+from mesosframe.errors import DriverError, NotSubscribedError
 from mesosframe.local.cluster import LocalCluster
+from mesosframe.testing.proxy import FreezableTcpProxy
 from mesosframe.tasks import TaskSpec, TaskState
 
 
@@ -64,3 +70,30 @@ def test_importing_the_driver_keeps_the_sigint_handler(importer):
             "assert signal.getsignal(signal.SIGINT) is before, signal.getsignal(signal.SIGINT); print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_a_call_to_a_master_that_never_answers_times_out():
+    with LocalCluster(agents=0, simulated_agents=1) as cluster, \
+            FreezableTcpProxy(("127.0.0.1", cluster.port)) as proxy:
+        events: queue.Queue = queue.Queue()
+        driver = PyMesosDriver(proxy.address, call_timeout=1.0)
+        driver.start(events.put, calls.framework_info("silent"))
+        try:
+            assert isinstance(next_event(events, Subscribed), Subscribed)
+            driver.revive()                    # answered while the link is up
+            assert proxy.freeze() >= 2         # the stream and the call connection
+            started = time.monotonic()
+            with pytest.raises(DriverError):
+                driver.revive()
+            assert time.monotonic() - started < 5.0
+        finally:
+            driver.stop()
+
+
+def next_event(events: queue.Queue, kind: type, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        event = events.get(timeout=max(deadline - time.monotonic(), 0.01))
+        if isinstance(event, kind):
+            return event
+    raise AssertionError(f"no {kind.__name__} event")

@@ -1,5 +1,6 @@
 """The core against a real local cluster: ZooKeeper session expiry (no decisions while suspended, same
-framework ID after re-election, nothing relaunched) and a master restart (resubscribe and reconcile)."""
+framework ID after re-election, nothing relaunched), a master restart (resubscribe and reconcile) and a
+silent master (the heartbeat watchdog reconnects)."""
 from __future__ import annotations
 
 import time
@@ -13,6 +14,7 @@ from mesosframe.local.cluster import LocalCluster
 from mesosframe.local.master.state_json import master_state
 from mesosframe.state import MemoryStateStore
 from mesosframe.tasks import TaskSpec, TaskState
+from mesosframe.testing.proxy import FreezableTcpProxy
 from mesosframe.testing.zookeeper import expire_session, free_port
 
 
@@ -49,6 +51,14 @@ class WatchedDriver(PyMesosDriver):
         if self.framework is not None and self.framework.engine.paused:
             self.violations.append(body["type"])
         super()._send(body)
+
+
+class CountingDriver(PyMesosDriver):
+    reconnects = 0
+
+    def reconnect(self) -> None:
+        self.reconnects += 1
+        super().reconnect()
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:
@@ -106,8 +116,8 @@ def test_master_restart_resubscribes_and_reconciles():
         first_id, old_tasks = fw.framework_id, set(running(fw))
         cluster.stop()
         cluster = LocalCluster(agents=0, simulated_agents=1, port=port, heartbeat_interval=0.5).start()
-        # the old stream stays silent (its socket is not closed in this process): the heartbeat watchdog
-        # reconnects; the new master knows nothing: old tasks are reconciled (UNKNOWN), given up, replaced
+        # the old master's sockets are closed, as when its process exits: pymesos reconnects and resubscribes;
+        # the new master knows nothing: old tasks are reconciled (UNKNOWN), given up, replaced
         assert fw.run_until_done(timeout=60), fw.error
         assert fw.framework_id == first_id
         state = cluster.run(master_state, cluster.master)
@@ -118,3 +128,25 @@ def test_master_restart_resubscribes_and_reconciles():
     finally:
         fw.stop(failover=False)
         cluster.stop()
+
+
+def test_a_silent_master_is_detected_by_the_heartbeat_watchdog():
+    """A partition: the stream and call connections stay open and say nothing. The watchdog notices the
+    missing heartbeats, reconnects (new connections get through) and reconciles; nothing is relaunched."""
+    with LocalCluster(agents=0, simulated_agents=1, heartbeat_interval=0.5) as cluster, \
+            FreezableTcpProxy(("127.0.0.1", cluster.port)) as proxy:
+        driver = CountingDriver(proxy.address, call_timeout=1.0)
+        fw = Framework("silent", [Service(2)], driver=driver).start()
+        try:
+            wait_for(lambda: len(running(fw)) == 2, 30, "two running tasks")
+            first_id, before = fw.framework_id, running(fw)
+            assert proxy.freeze() >= 2
+            wait_for(lambda: driver.reconnects >= 1, 30, "the silence noticed")
+            wait_for(lambda: fw.engine.subscribed, 30, "resubscription through a new connection")
+            wait_for(lambda: running(fw) == before, 30, "the same tasks reconciled as running")
+            assert fw.framework_id == first_id
+            state = cluster.run(master_state, cluster.master)
+            assert [f["id"] for f in state["frameworks"]] == [first_id]
+            assert len(state["frameworks"][0]["tasks"]) == 2          # nothing relaunched
+        finally:
+            fw.stop(failover=False)

@@ -349,3 +349,22 @@ def test_one_keep_alive_connection_mixes_plain_calls_and_errors(cluster):
     conn.close()
     assert answers == [(202, b""), (400, b"Failed to parse body into JSON: syntax error at line 1 near: not json"),
                        (202, b""), (202, b"")]
+
+
+def test_stopping_the_master_closes_every_connection():
+    """As when a master process exits: the stream and kept-alive connections are closed, none stays silent."""
+    cluster = LocalCluster(agents=0, simulated_agents=1).start()
+    info = {"user": "root", "name": "closing"}
+    sub = Subscription(cluster.port, {"type": "SUBSCRIBE", "subscribe": {"framework_info": info}})
+    assert sub.next("SUBSCRIBED")
+    kept = http.client.HTTPConnection("127.0.0.1", cluster.port, timeout=5)
+    kept.request("GET", "/version")                   # served by aiohttp, connection kept alive
+    assert kept.getresponse().read()
+    cluster.stop()
+    assert sub.ended.wait(5)
+    started = time.monotonic()
+    try:
+        assert kept.sock.recv(1) == b""
+    except ConnectionResetError:
+        pass
+    assert time.monotonic() - started < 4
