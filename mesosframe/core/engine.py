@@ -47,7 +47,8 @@ class EngineConfig:
     keep_terminal_seconds: float = 3600.0
     replace_unknown_after: float = 300.0   # UNKNOWN/UNREACHABLE this long: kill it, free its key for a new launch
     housekeeping_interval: float = 60.0
-    max_tasks_per_offer: int = 250
+    max_tasks_per_offer: int | None = None   # None: fill every offer (Mesos re-offers leftovers only next pass)
+    offer_lead_seconds: float = 2.0   # revive this long before a plugin's announced demand, and hold offers for it
     reconcile: recon.ReconcileConfig = recon.ReconcileConfig()
 
 
@@ -58,6 +59,11 @@ def _blocks_key(record: TaskRecord) -> bool:
     """A live task holds its key, unless it is adrift (UNKNOWN/UNREACHABLE) and was given up (goal STOPPED)."""
     state = TaskState(record.state)
     return not state.is_terminal and not (state in _ADRIFT and record.goal == "STOPPED")
+
+
+def demand_soon(expected: float | None, now: float, lead: float) -> bool:
+    """True when announced demand is due within `lead` seconds (or overdue by less than `lead`)."""
+    return lead > 0 and expected is not None and now - lead <= expected <= now + lead
 
 
 def _value(obj: Mapping | None) -> str | None:
@@ -86,6 +92,7 @@ class Engine:
         self.invalid: dict[str, tuple[object, ValidationError]] = {}
         self.error: Exception | None = None
         self.dirty = False
+        self.held: dict[str, dict] = {}     # offers kept (not declined) for demand announced within the lead
 
     # -- keys --------------------------------------------------------------------------------------------
     @property
@@ -160,6 +167,7 @@ class Engine:
             return self._on_subscribed(event, now)
         if isinstance(event, Disconnected):
             self.subscribed = False
+            self.held.clear()                    # offers die with the subscription
             self.recon = recon.on_disconnected(self.recon)
             return []
         if isinstance(event, FrameworkError):
@@ -167,6 +175,7 @@ class Engine:
         if isinstance(event, Tick):
             return self._on_tick(now)
         if isinstance(event, OfferRescinded):
+            self.held.pop(event.offer_id, None)
             return []
         return []
 
@@ -182,6 +191,7 @@ class Engine:
             return []
         self.subscribed = True
         self.suppressed = None
+        self.held.clear()
         if self.paused:
             return effects
         self.recon, reconcile = recon.on_subscribed(self.recon, self.live_tasks(), now)
@@ -234,21 +244,41 @@ class Engine:
         if not self.subscribed or self.paused:
             return []
         has_demand = bool(self.pending_wants(now))
-        if has_demand and (self.suppressed is not False or force):
+        if has_demand and self.held:          # announced demand has come: launch on the offers kept for it
+            held, self.held = list(self.held.values()), {}
+            return self._on_offers(held, now)
+        soon = not has_demand and demand_soon(self.expected_demand_at(now), now, self.config.offer_lead_seconds)
+        if (has_demand or soon) and (self.suppressed is not False or force):
             self.suppressed = False
             return [Revive()]
-        if not has_demand and self.suppressed is not True:
+        if has_demand or soon:
+            return []
+        effects: list[Effect] = []
+        if self.held:
+            effects.append(DeclineOffers(tuple(self.held), self.config.idle_refuse_seconds))
+            self.held = {}
+        if self.suppressed is not True:
             self.suppressed = True
-            return [Suppress()]
-        return []
+            effects.append(Suppress())
+        return effects
+
+    def expected_demand_at(self, now: float) -> float | None:
+        """The earliest time a plugin announced new demand for (`SchedulerPlugin.next_demand_at`)."""
+        times = [t for p in self.plugins.values() if (t := p.next_demand_at(now)) is not None]
+        return min(times) if times else None
 
     # -- offers --------------------------------------------------------------------------------------------
     def _on_offers(self, offers: Sequence[dict], now: float) -> list[Effect]:
         if not self.subscribed or self.paused or not offers:
             return []
+        wants = self.pending_wants(now)
+        if not wants and demand_soon(self.expected_demand_at(now), now, self.config.offer_lead_seconds):
+            self.held.update((o["id"]["value"], o) for o in offers)     # answered when the demand comes
+            return []
+        if self.held:
+            offers, self.held = [*self.held.values(), *offers], {}
         ids = tuple(o["id"]["value"] for o in offers)
         self.remember_agents(offers)
-        wants = self.pending_wants(now)
         if not wants:
             effects: list[Effect] = [DeclineOffers(ids, self.config.idle_refuse_seconds)]
             if self.suppressed is not True:
@@ -286,6 +316,9 @@ class Engine:
         effects = [*persist, *plan.accepts]
         if plan.decline is not None:
             effects.append(plan.decline)
+        if plan.capped:     # what the cap left over fits the remainders: have them offered now, not next pass
+            effects.append(Revive())
+            self.suppressed = False
         self.dirty = True
         return [*effects, *notify]
 

@@ -35,6 +35,7 @@ from mesosframe.model.task import TaskRecord
 
 log = logging.getLogger("mesosframe.core.framework")
 WATCHDOG, RECONCILE, HOUSEKEEPING, LEAD = "watchdog", "reconcile", "housekeeping", "lead"
+DEMAND_SOON = "demand-soon"
 
 
 class _Context(PluginContext):
@@ -198,9 +199,17 @@ class Framework:
         self._arm_reconcile()
 
     def _idle(self) -> None:
-        """The inbox is empty: re-evaluate demand once for the whole burst (REVIVE / SUPPRESS)."""
+        """The inbox is empty: re-evaluate demand once for the whole burst (REVIVE / SUPPRESS), and wake up
+        ahead of announced demand (`offer_lead_seconds` before it, then that long after it to release offers)."""
+        now = self.clock.now()
         if self.engine.dirty:
-            self._apply(self.engine.reevaluate(self.clock.now()))
+            self._apply(self.engine.reevaluate(now))
+        expected = self.engine.expected_demand_at(now) if self.leading else None
+        if expected is not None:
+            lead = self.engine.config.offer_lead_seconds
+            when = expected - lead if expected - lead > now else expected + lead
+            if when > now and self.loop.deadline(DEMAND_SOON) != when:
+                self.loop.call_at(when, DEMAND_SOON)
 
     def _on_tick(self, name: str, now: float) -> None:
         if name == WATCHDOG:
@@ -209,6 +218,8 @@ class Framework:
             self._lead(now)
         elif name == HOUSEKEEPING:
             self.loop.call_at(now + self.engine.config.housekeeping_interval, HOUSEKEEPING)
+            self.engine.dirty = True
+        elif name == DEMAND_SOON:
             self.engine.dirty = True
         self._apply(self.engine.handle(Tick(name), now))
 

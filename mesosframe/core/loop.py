@@ -93,7 +93,11 @@ class EventLoop:
     def run(self) -> None:
         """Run on the current thread until a `Stop` event has been dispatched."""
         while not self.stopped.is_set():
-            self._fire_due()
+            try:
+                if self._fire_due() and self.inbox.empty():
+                    self.on_idle()          # what the timers changed is acted on now, not at the next event
+            except Exception:
+                log.exception("timer_failed")
             deadline = self.next_deadline()
             wait = self.max_wait if deadline is None else max(0.0, min(self.max_wait, deadline - self.clock.now()))
             try:

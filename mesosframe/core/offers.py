@@ -58,6 +58,7 @@ class RoundPlan:
     decline: DeclineOffers | None = None
     unplaced: dict[str, NoMatch] = field(default_factory=dict)
     invalid: dict[str, ValidationError] = field(default_factory=dict)
+    capped: bool = False     # demand was left over only because of `max_per_offer`
 
 
 def placement_spec(spec: TaskSpec | TaskGroupSpec) -> TaskSpec:
@@ -127,8 +128,8 @@ def plan_round(offers: Sequence[dict], wants: Sequence[Want], *, existing: Itera
 
     At most `max_per_offer` launches go on one offer (huge ACCEPTs stall masters), and only the first
     `max_per_offer x len(offers)` wants are considered; demand left over for that reason stays pending
-    (not "unplaced"), and the offers are accepted with refuse_seconds 0 so that what remains of them
-    comes back at once.
+    (not "unplaced"), the offers are accepted with refuse_seconds 0 so that what remains of them can come
+    back, and `plan.capped` is set (the engine then revives, so that it comes back at once).
     """
     plan = RoundPlan()
     views = [OfferView.from_mesos(o) for o in offers]
@@ -181,6 +182,7 @@ def plan_round(offers: Sequence[dict], wants: Sequence[Want], *, existing: Itera
         available = [replace(v, resources=result.remaining[v.offer_id]) for v in available
                      if v.offer_id not in capped and v.offer_id in result.remaining]
     more_demand = more_demand or bool(pending)
+    plan.capped = more_demand
     unused = [v.offer_id for v in views if v.offer_id not in operations]
     refuse = {oid: 0.0 if (more_demand or oid in capped) else refuse_seconds for oid in operations}
     plan.accepts = [AcceptOffer(oid, tuple(ops), refuse[oid], tuple(task_ids[oid]))

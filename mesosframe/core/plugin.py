@@ -90,6 +90,12 @@ class SchedulerPlugin(ABC):
     def on_status(self, task: TaskRecord, now: float) -> None:
         """A task of this plugin changed state (`task.state`); terminal states are final for that task."""
 
+    def next_demand_at(self, now: float) -> float | None:
+        """When new demand is known to come (a schedule's next slot), or None. Within the engine's
+        `offer_lead_seconds` of it the core revives and keeps the offers it gets instead of declining them,
+        so the demand launches on offers already in hand, without a REVIVE-to-OFFERS round trip."""
+        return None
+
     def on_launched(self, task: TaskRecord, now: float) -> None:
         """A task was persisted and its launch sent."""
 

@@ -3,7 +3,7 @@
 Designed around pymesos's weaknesses (see docs): callbacks only convert payloads into core events and put
 them on the inbox (`sink`), never raising; acknowledgements are explicit; a call without a subscribed
 stream raises `NotSubscribedError` instead of being dropped; call bodies come from `mesosframe.calls`;
-acknowledgements go through `AckSender` worker connections (queued after the core persisted the update);
+acknowledgements and kills go through `BackgroundCalls` worker connections (queued after the core persisted);
 HTTP errors become `CallRejectedError`; pymesos is kept from installing its SIGINT handler at import
 (this module may be imported from any thread); for `zk://` masters `mesosframe.ha.MasterDetector` (which keeps
 digest credentials) finds the leading master and pymesos is given `host:port`, re-pointed on change.
@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from mesosframe import calls
 from mesosframe.core.events import (AgentLost, Disconnected, FrameworkError, Heartbeat, OfferRescinded,
                                     OffersReceived, Subscribed, TaskStatusUpdated)
-from mesosframe.driver.acks import AckSender
+from mesosframe.driver.background import BackgroundCalls
 from mesosframe.driver.base import EventSink
 from mesosframe.errors import CallRejectedError, DriverError, NotSubscribedError
 
@@ -165,7 +165,7 @@ class PyMesosDriver:
         self._detector = None
         self._framework_info: dict = {}
         self._subscribed = False
-        self._acks: AckSender | None = None
+        self._background: BackgroundCalls | None = None
 
     @property
     def subscribed(self) -> bool:
@@ -180,11 +180,11 @@ class PyMesosDriver:
                                failover=True)
         self._driver.call_timeout = self.call_timeout
         self._driver.start()
-        if self._acks is None:
-            self._acks = AckSender(self._ack_target)
+        if self._background is None:
+            self._background = BackgroundCalls(self._call_target)
         log.info("driver_started master=%s", address)
 
-    def _ack_target(self) -> tuple[str, str, dict[str, str]] | None:
+    def _call_target(self) -> tuple[str, str, dict[str, str]] | None:
         driver = self._driver
         if driver is None or not self.subscribed:
             return None
@@ -227,9 +227,9 @@ class PyMesosDriver:
         if self._detector is not None:
             self._detector.stop()
             self._detector = None
-        if self._acks is not None:
-            self._acks.close()
-            self._acks = None
+        if self._background is not None:
+            self._background.close()
+            self._background = None
 
     def reconnect(self) -> None:
         driver = self._driver
@@ -274,14 +274,17 @@ class PyMesosDriver:
         self._send(calls.decline(self._framework_id(), offer_ids, refuse_seconds))
 
     def kill(self, task_id: str, agent_id: str | None = None) -> None:
-        self._send(calls.kill(self._framework_id(), task_id, agent_id))
+        """Queued to the background workers (a lost kill is repeated when reconciliation finds the task)."""
+        self._in_background(calls.kill(self._framework_id(), task_id, agent_id))
 
     def acknowledge(self, agent_id: str, task_id: str, uuid: str) -> None:
-        """Queued to the ack workers (sent after this returns; a failed ack is resent by the agent)."""
-        body = calls.acknowledge(self._framework_id(), agent_id, task_id, uuid)
-        if self._acks is None:
-            raise NotSubscribedError("ACKNOWLEDGE not sent: driver not started")
-        self._acks.send(body)
+        """Queued to the background workers (sent after this returns; a failed ack is resent by the agent)."""
+        self._in_background(calls.acknowledge(self._framework_id(), agent_id, task_id, uuid))
+
+    def _in_background(self, body: dict) -> None:
+        if self._background is None:
+            raise NotSubscribedError(f"{body['type']} not sent: driver not started")
+        self._background.send(body)
 
     def reconcile(self, tasks: Sequence[tuple[str, str | None]]) -> None:
         self._send(calls.reconcile(self._framework_id(), tasks))

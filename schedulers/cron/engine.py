@@ -160,7 +160,15 @@ class CronEngine:
 
     def next_wakeup(self, now: float) -> float | None:
         """The earliest time `tick` has something to do (a slot, a retry or a deadline), or None."""
-        times = [t for run in self.runs.values() for t in (run.retry_at, run.deadline) if t is not None]
+        times = [run.deadline for run in self.runs.values() if run.deadline is not None]
+        launch = self.next_launch_at(now)
+        if launch is not None:
+            times.append(launch)
+        return min(times) if times else None
+
+    def next_launch_at(self, now: float) -> float | None:
+        """The earliest time a launch falls due (a slot or a retry), or None."""
+        times = [run.retry_at for run in self.runs.values() if run.retry_at is not None]
         if self._slots_min is None:      # recomputed only after schedules or cursors changed
             slots = [slot for slot in map(self._next_slot, self.schedules) if slot is not None]
             self._slots_min = (min(slots) if slots else None,)

@@ -98,6 +98,10 @@ class CronPlugin(SchedulerPlugin):
             demands.append(cached)
         return demands
 
+    def next_demand_at(self, now: float) -> float | None:
+        """The next slot or retry: the core revives ahead of it and keeps offers for it."""
+        return self.engine.next_launch_at(now) if self.active else None
+
     def on_launched(self, task: TaskRecord, now: float) -> None:
         self._guarded(lambda: self._launched(task, now), now)
 

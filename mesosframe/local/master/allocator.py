@@ -4,8 +4,10 @@ One pass (`allocate`) walks the agents with free resources; for each it picks, a
 may receive it (a role not suppressed, no refuse filter covering the resources, GPU rule), the one with
 the lowest dominant share, and offers it the agent's unreserved resources plus those reserved for its
 role. All offers of a pass go out as one OFFERS event per framework. Passes are batched: `request()`
-schedules at most one pass on the next loop iteration; a periodic pass every `allocation_interval`
-picks up expired filters.
+schedules at most one pass on the next loop iteration. As in Mesos, a pass is requested by a subscription,
+REVIVE, UPDATE_FRAMEWORK, an agent joining and a master elected, never by resources coming back (declined,
+left over by an ACCEPT, freed by a finished task): those wait for the periodic pass every
+`allocation_interval`, which also picks up expired filters.
 """
 from __future__ import annotations
 
@@ -170,19 +172,21 @@ class Allocator:
 
     def recover(self, framework_id: str, agent_id: str, bags: dict[str, ResourceBag],
                 refuse: float | None = None) -> None:
-        """Return resources to the agent's free pool; with `refuse` > 0, filter them for that long."""
+        """Return resources to the agent's free pool; with `refuse` > 0, filter them for that long, but at
+        least one `allocation_interval` (MESOS-4302). As in Mesos's allocator, recovery does not trigger an
+        allocation (MESOS-3078): the resources are offered again by the next periodic pass, or sooner by
+        whatever triggers one (REVIVE, a subscription, an agent joining)."""
         if not bags:
             return
         fw = self.master.frameworks.get(framework_id)
         if fw is not None:
             fw.charge(bags, -1)
             if refuse is not None and refuse > 0:
-                expires = self.master.clock.monotonic() + refuse
+                expires = self.master.clock.monotonic() + max(refuse, self.master.options.allocation_interval)
                 fw.filters.setdefault(agent_id, []).append((expires, bags))
         agent = self.master.agents.get(agent_id)
         if agent is not None and agent.state == "active":
             agent.free = add_roles(agent.free, bags)
-            self.request()
 
     def decline(self, fw: FrameworkRecord, offer_id: str, refuse: float) -> None:
         record = self.take(offer_id)

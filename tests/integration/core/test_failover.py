@@ -48,13 +48,13 @@ def wait_for(predicate, timeout: float, what: str) -> None:
 def test_kill_leader_standby_takes_over_without_relaunching(zk_url):
     with LocalCluster(agents=0, simulated_agents=2, agent_resources="cpus:2;mem:1024;ports:[31000-31100]",
                       status_update_retry=(0.5, 2.0)) as cluster:
-        instances = [Instance(zk_url, cluster.master_address, f"i{n}", tasks=12, duration=1.5) for n in range(2)]
+        instances = [Instance(zk_url, cluster.master_address, f"i{n}", tasks=12, duration=5.0) for n in range(2)]
         try:
             wait_for(lambda: any(i.saw("leading:") for i in instances), 30, "a leader")
             leader = next(i for i in instances if i.saw("leading:"))
             standby = next(i for i in instances if i is not leader)
-            wait_for(lambda: leader.saw("job-") and any("FINISHED" in line for line in leader.lines), 30,
-                     "first finished task")
+            wait_for(lambda: any(line.startswith("launched ") for line in leader.lines), 30, "first launch")
+            time.sleep(1.0)                                  # mid-work: tasks run 5 s
             leader.proc.send_signal(signal.SIGKILL)
             leader.proc.wait(timeout=10)
             wait_for(lambda: standby.proc.poll() is not None, 90, "the standby to finish the work")

@@ -317,7 +317,17 @@ def test_launches_per_offer_are_capped_and_the_rest_comes_back_at_once():
     (accept,) = driver.named("accept")
     assert len(accept[2]) == 2 and accept[3] == 0.0          # capped: refuse 0 to get the rest back
     assert fw.engine.no_match == {}                           # left-over demand is pending, not "unplaced"
+    names = [c[0] for c in driver.calls]
+    assert names.index("revive", names.index("accept")) > names.index("accept")   # a pass now, not next interval
     assert driver.calls[-1][0] != "suppress"                  # demand remains: stay revived
+
+
+def test_without_a_cap_one_offer_takes_all_the_demand_it_fits():
+    plugin = ListPlugin(keys=[f"k{i}" for i in range(300)], spec=TaskSpec(name="s", command="x", cpus=0.01, mem=1))
+    fw, driver, *_ = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="A"))
+    (accept,) = driver.named("accept")
+    assert len(accept[2]) == 300
 
 
 def test_what_the_cap_cuts_off_one_offer_goes_to_the_others_instead_of_declining_them():

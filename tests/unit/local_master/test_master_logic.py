@@ -93,7 +93,9 @@ def test_drf_gives_the_next_agent_to_the_lowest_share():
     assert "m-S9" not in [o["agent_id"]["value"] for o in big.offers()]
 
 
-@pytest.mark.parametrize("refuse,earliest,latest", [(None, 5.0, 6.0), (0.5, 0.5, 1.0), (0, 0.0, 0.0),
+# declined resources come back with the next periodic pass (allocation_interval 1 s), as in Mesos: recovery
+# never triggers a pass (MESOS-3078), and a filter lasts at least one interval (MESOS-4302)
+@pytest.mark.parametrize("refuse,earliest,latest", [(None, 5.0, 6.0), (0.5, 1.0, 2.0), (0, 0.05, 1.0),
                                                      (10, 10.0, 11.0), (1e12, None, None)])
 def test_decline_filters_for_refuse_seconds(refuse, earliest, latest):
     env = Env()
@@ -338,6 +340,7 @@ def test_custom_executor_resources_are_charged_once_and_listed_in_offers():
     for t in (first, second):
         del t["command"]
     env.launch(sink, offer, first, second, filters={"refuse_seconds": 0})
+    env.loop.advance(1.0)                  # the remainder comes back with the next periodic pass
     again = sink.offers()[-1]
     cpus = next(r for r in again["resources"] if r["name"] == "cpus")["scalar"]["value"]
     assert cpus == 0.5                     # 2 - 0.5 (a) - 0.5 (b) - 0.5 (executor, once)
@@ -425,6 +428,6 @@ def test_drf_counters_follow_offers_tasks_and_their_end():
     env.launch(sink, offer, quick, filters={"refuse_seconds": 100})
     assert fw.allocated == {"cpus": 500, "mem": 128000}            # only the task; the rest refused
     env.ack(sink, sink.statuses()[-1])
-    env.loop.advance(1.5)
+    env.loop.advance(2.0)
     assert fw.allocated.get("cpus") == 2000                         # task ended; whole agent re-offered
     assert len(env.master.offers) == 1

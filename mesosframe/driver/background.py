@@ -1,10 +1,11 @@
-"""`AckSender`: sends ACKNOWLEDGE calls from worker threads, each with its own HTTP connection.
+"""`BackgroundCalls`: sends ACKNOWLEDGE and KILL calls from worker threads, each with its own HTTP connection.
 
-Mesos has no batched acknowledgement, and pymesos sends every call on one connection under one lock, so
-one round trip per status update would bound the core loop's throughput. The loop hands an ack over only
-after the update's consequence is persisted (so the order "persist, then acknowledge" holds); the workers
-send it. An ack that fails is dropped and logged: the agent resends the update and it is acknowledged
-again then. `target()` gives the current (master "host:port", stream id, extra headers) or None.
+Mesos has no batched acknowledgement or kill, and pymesos sends every call on one connection under one lock, so
+one round trip per status update (or per instance of a rolling restart) would bound the core loop's
+throughput. The loop hands a call over only after its cause is persisted (so "persist, then call" holds);
+the workers send it. A call that fails is dropped and logged: the agent resends an unacknowledged update, and a
+task whose kill was lost is killed again when reconciliation reports it alive (its goal is STOPPED).
+`target()` gives the current (master "host:port", stream id, extra headers) or None.
 """
 from __future__ import annotations
 
@@ -15,24 +16,24 @@ import queue
 import threading
 from typing import Callable
 
-log = logging.getLogger("mesosframe.driver.acks")
+log = logging.getLogger("mesosframe.driver.background")
 Target = Callable[[], "tuple[str, str, dict[str, str]] | None"]
 _STOP = object()
 
 
-class AckSender:
+class BackgroundCalls:
     def __init__(self, target: Target, workers: int = 4, timeout: float = 10.0) -> None:
         self.target = target
         self.timeout = timeout
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.sent = self.failed = 0
-        self._threads = [threading.Thread(target=self._work, name=f"mesosframe-ack-{i}", daemon=True)
+        self._threads = [threading.Thread(target=self._work, name=f"mesosframe-calls-{i}", daemon=True)
                          for i in range(workers)]
         for thread in self._threads:
             thread.start()
 
     def send(self, body: dict) -> None:
-        """Queue one ACKNOWLEDGE call body (from `mesosframe.calls.acknowledge`)."""
+        """Queue one call body (`mesosframe.calls.acknowledge` or `.kill`)."""
         self.queue.put(json.dumps(body).encode())
 
     def close(self) -> None:
@@ -68,12 +69,12 @@ class AckSender:
                     conn.close()
                     conn = None
                     if fresh:
-                        log.warning("ack_failed error=%s", exc)
+                        log.warning("background_call_failed error=%s", exc)
                     continue
                 if 200 <= status < 300:
                     self.sent += 1
                 else:
-                    log.warning("ack_rejected status=%d", status)
+                    log.warning("background_call_rejected status=%d", status)
                     self.failed += 1
                 break
             else:
