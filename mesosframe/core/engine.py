@@ -93,6 +93,7 @@ class Engine:
         self.error: Exception | None = None
         self.dirty = False
         self.held: dict[str, dict] = {}     # offers kept (not declined) for demand announced within the lead
+        self.pending_refs: set[str] = set()   # demand waiting at the last re-evaluation
 
     # -- keys --------------------------------------------------------------------------------------------
     @property
@@ -239,16 +240,20 @@ class Engine:
         return effects
 
     def reevaluate(self, now: float, force: bool = False) -> list[Effect]:
-        """REVIVE when some plugin has demand again, SUPPRESS when none has (once per change)."""
+        """REVIVE when demand appears (new keys, or any after SUPPRESS), SUPPRESS when none is left."""
         self.dirty = False
         if not self.subscribed or self.paused:
             return []
-        has_demand = bool(self.pending_wants(now))
+        refs = {w.ref for w in self.pending_wants(now)}
+        fresh, self.pending_refs = bool(refs - self.pending_refs), refs
+        has_demand = bool(refs)
         if has_demand and self.held:          # announced demand has come: launch on the offers kept for it
             held, self.held = list(self.held.values()), {}
             return self._on_offers(held, now)
         soon = not has_demand and demand_soon(self.expected_demand_at(now), now, self.config.offer_lead_seconds)
-        if (has_demand or soon) and (self.suppressed is not False or force):
+        # new demand revives even when not suppressed: REVIVE clears refuse filters and makes the master run an
+        # allocation pass now, so freed resources (offered again only at its next periodic pass) come at once
+        if (has_demand or soon) and (self.suppressed is not False or force or fresh):
             self.suppressed = False
             return [Revive()]
         if has_demand or soon:

@@ -13,9 +13,10 @@ Without `zk`: a `MemoryStateStore`, and this instance leads from the start. Runs
 policy: runs due together go to different agents (and fit in one offer round).
 
 Timeliness: the plugin reports its next wake-up time (the next slot, retry or deadline) whenever it changes;
-`Waker` sleeps until exactly then and submits `plugin.tick(now)` to the core loop. The tick claims the due
-slots and wakes the core, which REVIVEs offers at once, so a launch is late by one revive-to-offer round
-trip, not by a polling period.
+`Waker` sleeps until exactly then and submits `plugin.tick(now)` to the core loop. The plugin also announces
+its next slot or retry to the core (`next_demand_at`), which revives `offer_lead_seconds` ahead and keeps the
+offers it gets; the tick claims the due slots and wakes the core, which launches on those offers at once, so
+a launch is late by the tick and the offer round's own work, not by a polling period or a REVIVE round trip.
 """
 from __future__ import annotations
 

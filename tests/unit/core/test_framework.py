@@ -340,3 +340,20 @@ def test_what_the_cap_cuts_off_one_offer_goes_to_the_others_instead_of_declining
     assert sorted(len(a[2]) for a in accepts.values()) == [1, 2, 2]   # 5 tasks over 3 offers, <= 2 each
     assert driver.named("decline") == []                               # no offer turned away
     assert fw.engine.no_match == {}
+
+
+def test_new_demand_revives_even_when_not_suppressed():
+    plugin = ListPlugin(keys=["k0", "k1"], spec=TaskSpec(name="s", command="x", cpus=4, mem=1))
+    fw, driver, *_ = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="A"))              # k0 placed; k1 waits (filters may hold offers back)
+    revives = [c[0] for c in driver.calls].count("revive")
+
+    def more(_):
+        plugin.wanted.append("k2")
+        plugin.context.wake()
+    fw.submit(more)
+    fw.step()
+    assert [c[0] for c in driver.calls].count("revive") == revives + 1   # a pass now, filters cleared
+    fw.submit(lambda _: plugin.context.wake())
+    fw.step()
+    assert [c[0] for c in driver.calls].count("revive") == revives + 1   # nothing new: no second REVIVE
