@@ -1,8 +1,9 @@
-"""`BackgroundCalls`: sends ACKNOWLEDGE and KILL calls from worker threads, each with its own HTTP connection.
+"""`BackgroundCalls`: sends ACCEPT, KILL and ACKNOWLEDGE calls from worker threads, each with its own HTTP
+connection.
 
 Mesos has no batched acknowledgement or kill, and pymesos sends every call on one connection under one lock, so
-one round trip per status update (or per instance of a rolling restart) would bound the core loop's
-throughput. The loop hands a call over only after its cause is persisted (so "persist, then call" holds);
+one round trip per status update (or per instance of a rolling restart, or the master's work on every launch
+of an ACCEPT) would bound the core loop's throughput. The loop hands a call over only after its cause is persisted (so "persist, then call" holds);
 the workers send it. A call that fails is dropped and logged: the agent resends an unacknowledged update, and a
 task whose kill was lost is killed again when reconciliation reports it alive (its goal is STOPPED).
 `target()` gives the current (master "host:port", stream id, extra headers) or None.
@@ -33,8 +34,11 @@ class BackgroundCalls:
             thread.start()
 
     def send(self, body: dict) -> None:
-        """Queue one call body (`mesosframe.calls.acknowledge` or `.kill`)."""
-        self.queue.put(json.dumps(body).encode())
+        """Queue one call body (`mesosframe.calls.acknowledge`, `.kill` or `.accept`). A call that fails on a
+        kept-alive connection is retried once on a fresh one, except ACCEPT: it is not idempotent (a second
+        ACCEPT of a used offer would have the master report the launched tasks as dropped)."""
+        kind = body.get("type", "?")
+        self.queue.put((kind, json.dumps(body).encode(), kind != "ACCEPT"))
 
     def close(self) -> None:
         for _ in self._threads:
@@ -44,37 +48,47 @@ class BackgroundCalls:
 
     def _work(self) -> None:
         conn: http.client.HTTPConnection | None = None
-        address = None
+        opened_for = None
         while True:
-            data = self.queue.get()
-            if data is _STOP:
+            item = self.queue.get()
+            if item is _STOP:
                 break
+            kind, data, retry = item
             target = self.target()
             if target is None:
                 self.failed += 1
+                if kind != "ACKNOWLEDGE":      # the agent resends updates; a lost launch or kill is worth a line
+                    log.warning("background_call_dropped type=%s: not subscribed", kind)
                 continue
             master, stream_id, headers = target
-            if conn is not None and address != master:
+            if conn is not None and opened_for != (master, stream_id):   # a new subscription: maybe a new master
                 conn.close()
                 conn = None
             headers = {"Content-Type": "application/json", "Mesos-Stream-Id": stream_id, **headers}
-            # A kept-alive connection may have died with a restarted master: retry once on a fresh one.
+            # A kept-alive connection may have died with its master: retry once on a fresh one. ACCEPT only when
+            # the request could not even be written, as then the master cannot have acted on it.
             for fresh in ((False, True) if conn is not None else (True,)):
                 if fresh:
                     host, port = master.rsplit(":", 1)
-                    conn, address = http.client.HTTPConnection(host, int(port), timeout=self.timeout), master
+                    conn = http.client.HTTPConnection(host, int(port), timeout=self.timeout)
+                    opened_for = (master, stream_id)
+                written = False
                 try:
-                    status = self._post(conn, data, headers)
+                    self._write(conn, data, headers)
+                    written = True
+                    status, text = self._read(conn)
                 except (OSError, http.client.HTTPException) as exc:
                     conn.close()
                     conn = None
-                    if fresh:
-                        log.warning("background_call_failed error=%s", exc)
+                    if fresh or (written and not retry):
+                        log.warning("background_call_failed type=%s error=%s", kind, exc)
+                        self.failed += 1
+                        break
                     continue
                 if 200 <= status < 300:
                     self.sent += 1
                 else:
-                    log.warning("background_call_rejected status=%d", status)
+                    log.warning("background_call_rejected type=%s status=%d body=%s", kind, status, text[:200])
                     self.failed += 1
                 break
             else:
@@ -83,8 +97,12 @@ class BackgroundCalls:
             conn.close()
 
     @staticmethod
-    def _post(conn: http.client.HTTPConnection, data: bytes, headers: dict[str, str]) -> int:
-        conn.request("POST", "/api/v1/scheduler", body=data, headers=headers)
+    def _read(conn: http.client.HTTPConnection) -> tuple[int, str]:
+        """The answer to the request just written: status and body (benchmarks hook it)."""
         response = conn.getresponse()
-        response.read()
-        return response.status
+        return response.status, response.read().decode("utf-8", "replace")
+
+    @staticmethod
+    def _write(conn: http.client.HTTPConnection, data: bytes, headers: dict[str, str]) -> None:
+        """Send the request (a call is "sent" when this returns; benchmarks hook it)."""
+        conn.request("POST", "/api/v1/scheduler", body=data, headers=headers)

@@ -3,7 +3,8 @@
 Designed around pymesos's weaknesses (see docs): callbacks only convert payloads into core events and put
 them on the inbox (`sink`), never raising; acknowledgements are explicit; a call without a subscribed
 stream raises `NotSubscribedError` instead of being dropped; call bodies come from `mesosframe.calls`;
-acknowledgements and kills go through `BackgroundCalls` worker connections (queued after the core persisted);
+ACCEPTs, kills and acknowledgements go through `BackgroundCalls` worker connections (queued after the core
+persisted);
 HTTP errors become `CallRejectedError`; pymesos is kept from installing its SIGINT handler at import
 (this module may be imported from any thread); for `zk://` masters `mesosframe.ha.MasterDetector` (which keeps
 digest credentials) finds the leading master and pymesos is given `host:port`, re-pointed on change.
@@ -268,7 +269,12 @@ class PyMesosDriver:
             raise DriverError(f"{body['type']} failed: {exc}") from exc
 
     def accept(self, offer_id: str, operations: Sequence[dict], refuse_seconds: float) -> None:
-        self._send(calls.accept(self._framework_id(), [offer_id], operations, refuse_seconds))
+        """Queued to the background workers, so the loop goes on while the master works through the launches.
+        Raises `NotSubscribedError` (nothing sent) without a subscription; once queued, a send that fails
+        has an unknown outcome, which reconciliation settles (a launch the master never saw comes back LOST)."""
+        if not self.subscribed:
+            raise NotSubscribedError("ACCEPT not sent: not subscribed")
+        self._in_background(calls.accept(self._framework_id(), [offer_id], operations, refuse_seconds))
 
     def decline(self, offer_ids: Sequence[str], refuse_seconds: float) -> None:
         self._send(calls.decline(self._framework_id(), offer_ids, refuse_seconds))

@@ -1,0 +1,101 @@
+"""`BackgroundCalls` against a small HTTP server on loopback: calls carry the stream id and credentials, a
+kept-alive connection that died is retried once (ACCEPT only if it was not written), a new subscription gets a
+new connection, no target drops."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from mesosframe.driver.background import BackgroundCalls
+
+
+class Recorder(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.calls: list[tuple[str, str | None, str | None]] = []
+        self.ports: list[int] = []          # the client port of each call: a new one is a new connection
+        self.drop_next = False       # close the connection without answering, once
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server_address[1]}"
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        server: Recorder = self.server      # type: ignore[assignment]
+        server.calls.append((body["type"], self.headers.get("Mesos-Stream-Id"), self.headers.get("Authorization")))
+        server.ports.append(self.client_address[1])
+        if server.drop_next:
+            server.drop_next = False
+            self.close_connection = True
+            return
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def wait_until(predicate, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def server():
+    s = Recorder()
+    yield s
+    s.shutdown()
+
+
+@pytest.mark.parametrize("kind,attempts", [("ACKNOWLEDGE", 2), ("KILL", 2), ("ACCEPT", 1)])
+def test_a_dead_kept_alive_connection_is_retried_except_for_accept(server, kind, attempts):
+    calls = BackgroundCalls(lambda: (server.address, "stream-1", {"Authorization": "Basic eA=="}), workers=1)
+    try:
+        calls.send({"type": "REVIVE"})                   # opens the kept-alive connection
+        wait_until(lambda: calls.sent == 1)
+        server.drop_next = True
+        calls.send({"type": kind})
+        wait_until(lambda: calls.sent + calls.failed == 2)
+        assert [c[0] for c in server.calls] == ["REVIVE", *[kind] * attempts]
+        assert all(c[1:] == ("stream-1", "Basic eA==") for c in server.calls)
+        assert (calls.sent, calls.failed) == ((2, 0) if attempts == 2 else (1, 1))
+    finally:
+        calls.close()
+
+
+def test_without_a_subscription_calls_are_dropped_and_counted(server):
+    calls = BackgroundCalls(lambda: None, workers=1)
+    try:
+        calls.send({"type": "ACCEPT"})
+        wait_until(lambda: calls.failed == 1)
+        assert server.calls == []
+    finally:
+        calls.close()
+
+
+def test_a_new_subscription_gets_a_fresh_connection(server):
+    stream = ["stream-1"]
+    calls = BackgroundCalls(lambda: (server.address, stream[0], {}), workers=1)
+    try:
+        for count, stream_id in enumerate(("stream-1", "stream-1", "stream-2"), start=1):
+            stream[0] = stream_id
+            calls.send({"type": "KILL"})
+            wait_until(lambda: calls.sent == count)
+        assert server.ports[0] == server.ports[1] != server.ports[2]
+    finally:
+        calls.close()
