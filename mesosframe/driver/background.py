@@ -38,7 +38,7 @@ class BackgroundCalls:
         kept-alive connection is retried once on a fresh one, except ACCEPT: it is not idempotent (a second
         ACCEPT of a used offer would have the master report the launched tasks as dropped)."""
         kind = body.get("type", "?")
-        self.queue.put((kind, json.dumps(body).encode(), kind != "ACCEPT"))
+        self.queue.put((kind, body, kind != "ACCEPT"))     # encoded by the worker: the body is not changed after
 
     def close(self) -> None:
         for _ in self._threads:
@@ -53,7 +53,8 @@ class BackgroundCalls:
             item = self.queue.get()
             if item is _STOP:
                 break
-            kind, data, retry = item
+            kind, body, retry = item
+            data = json.dumps(body).encode()
             target = self.target()
             if target is None:
                 self.failed += 1
