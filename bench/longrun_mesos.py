@@ -3,8 +3,10 @@
 One LocalCluster (own process) of simulated agents. First the floor: a bare plugin launches N tasks and
 the time until all are RUNNING is taken (then it is torn down). Then the longrun scheduler (in process,
 REST API on loopback): deploy an N-instance app until its deployment is over (all RUNNING and healthy), a
-rolling restart with minimumHealthCapacity 0.9 (maximumOverCapacity at Marathon's default, 1.0) until over, and GET /v2/apps
-latency (p50/p99) with those N instances.
+rolling restart with minimumHealthCapacity 0.9 (maximumOverCapacity at Marathon's default, 1.0) until over,
+and GET /v2/apps latency (p50/p99) with those N instances. After the deploy and the restart, a phase breakdown (seconds since the
+request, first..last, from the scheduler's own events as it publishes them): launches sent (TASK_STAGING), RUNNING
+seen, kills decided, KILLED seen, the deployment's end, and when the bench saw it.
 
     PYTHONPATH=. python bench/longrun_mesos.py [--instances 1000] [--agents 100] [--requests 200]
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -37,6 +40,40 @@ def floor_seconds(master: str, n: int) -> float:
         return time.perf_counter() - start
     finally:
         framework.stop(failover=False)
+
+
+class Phases:
+    """First and last time (perf_counter) of each phase, from the scheduler's event bus (tapped on its thread)."""
+
+    NAMES = {"TASK_STAGING": "launches sent", "TASK_RUNNING": "RUNNING seen", "KILL": "kills decided",
+             "TASK_KILLED": "KILLED seen", "deployment_success": "deployment over"}
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.start = time.perf_counter()
+        self.seen: dict[str, list[float]] = {}
+
+    def reset(self) -> None:
+        with self.lock:
+            self.start, self.seen = time.perf_counter(), {}
+
+    def __call__(self, event: dict) -> None:
+        kind = event["eventType"]
+        if kind == "status_update_event":
+            kind = event["taskStatus"]
+            if kind == "TASK_KILLING" and event.get("message"):      # the scheduler's own kill (it gives a reason)
+                kind = "KILL"
+        if kind in self.NAMES:
+            now = time.perf_counter()
+            with self.lock:
+                span = self.seen.setdefault(kind, [now, now, 0])
+                span[1], span[2] = now, span[2] + 1
+
+    def report(self, done: float) -> str:
+        with self.lock:
+            rows = [f"    {self.NAMES[k]:16s} {s[0] - self.start:6.2f} .. {s[1] - self.start:6.2f}s  ({s[2]})"
+                    for k, s in sorted(self.seen.items(), key=lambda item: item[1][0])]
+        return "\n".join(rows + [f"    {'bench saw it':16s} {done - self.start:6.2f}s"])
 
 
 def wait_idle(api: httpx.Client, n: int, version: str | None = None, timeout: float = 600.0) -> None:
@@ -69,16 +106,22 @@ def main() -> None:
                        "labels": {"mesosframe.sim/healthy": "true"},
                        "healthChecks": [{"protocol": "MESOS_TCP", "portIndex": 0}],
                        "upgradeStrategy": {"minimumHealthCapacity": 0.9}}
+                phases = Phases()
+                server.service.bus.tap(phases)
                 start = time.perf_counter()
+                phases.reset()
                 api.post("/v2/apps", json=app).raise_for_status()
                 wait_idle(api, n)
                 deploy = time.perf_counter() - start
                 print(f"deploy {n} instances: {deploy:.2f}s = {deploy / floor:.2f}x the floor")
+                print(phases.report(start + deploy))
                 start = time.perf_counter()
+                phases.reset()
                 result = api.post("/v2/apps/bench/restart").json()
                 wait_idle(api, n, result["version"])
                 restart = time.perf_counter() - start
                 print(f"rolling restart (min health 0.9, over 1.0): {restart:.2f}s = {restart / floor:.2f}x the floor")
+                print(phases.report(start + restart))
                 samples = []
                 for _ in range(args.requests):
                     t0 = time.perf_counter()

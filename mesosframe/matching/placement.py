@@ -6,11 +6,12 @@ usable later in the call (offers only shrink, placed instances only grow), so it
 candidates for good. An offer with fewer cpus left than the smallest request is dropped for every shape.
 Reasons are worked out only for a request that fails, by checking every offer once; a shape that has run out
 of candidates keeps that answer for its later requests, which then fail in O(1).
-Dynamic policies (Spread): each shape has a lazy heap of (rank, index, agent version) entries, copied from a
-shared sorted order of ranks for a group with no instances (`ranking.FreshOrder`) instead of ranking every
-offer again; an entry is exact while its agent's version (placements on it) is unchanged, otherwise it is a
-lower bound (ranks never decrease) and is re-ranked when it reaches the top. Only the most recently used
-shapes keep their heaps; an older one is rebuilt from the shared order if it is used again.
+Dynamic policies (Spread): entries are (rank, index, agent version). Each shape reads the shared sorted order of
+ranks for a group with no instances (`ranking.FreshOrder`) from a cursor, merged with a small lazy heap of its
+own, instead of ranking every offer again. Every entry is a lower bound (ranks never decrease); it is exact
+while its agent's version (placements on it) is unchanged and, for a shared entry, the group has no instance
+on the agent. An inexact entry that comes first is re-ranked into the shape's heap. Only the most recently used
+shapes keep their cursor and heap; an older one starts again from the shared order if it is used again.
 The hot path allocates little: offers keep their amounts in thousandths, a role's usable entries are worked out
 once per offer (`Order`), and only the placed task's own resources are built.
 """
@@ -117,7 +118,9 @@ class _Group:
 
 class _Shape:
     """Candidate offers of one (group, needs, constraints) shape, in policy order, and what checking an
-    offer for it needs: (accepts_value, field, stats, reason, monotone) per constraint."""
+    offer for it needs: (accepts_value, field, stats, reason, monotone) per constraint. Static policies: a
+    shared `order` of slot indexes with `alive` flags. Dynamic ones: the shared `order` of fresh entries read
+    from `cursor`, and `heap`, the shape's own entries (None while the shape is not among the recent ones)."""
     __slots__ = ("needs", "role", "wants", "checks", "order", "alive", "head", "cursor", "monotone", "cpus", "mem",
                  "heap", "explained")
 
@@ -133,7 +136,7 @@ class _Shape:
         self.cpus = amounts.get("cpus", 0)
         self.mem = amounts.get("mem", 0)
         self.cursor = 0
-        self.order: list[int] = []
+        self.order: list = []
         self.alive = bytearray()
         self.head = 0
         self.heap: list[tuple] | None = None
@@ -166,8 +169,9 @@ class _Placer:
         self.heaps: dict[_Shape, None] = {}   # dynamic shapes that hold a heap, least recently used first
         # Offers too small for every request (by cpus) are dead for all shapes; `head` skips them in order.
         # An empty offer is dead too, unless some request needs nothing at all.
-        self.min_cpus = min((dict(r.needs.needs).get("cpus", 0) for r in requests), default=0)
-        self.all_want = all(r.needs.needs or r.needs.wants_ports for r in requests)
+        needs = {id(r.needs): r.needs for r in requests}.values()   # requests of a shape share one object
+        self.min_cpus = min((dict(n.needs).get("cpus", 0) for n in needs), default=0)
+        self.all_want = all(n.needs or n.wants_ports for n in needs)
         self.dead = bytearray(len(self.slots))
         self.head = 0
 
@@ -193,22 +197,20 @@ class _Placer:
             self.heaps.pop(shape, None)
             self.heaps[shape] = None          # most recently used last
             if shape.heap is None:
-                self.build_heap(shape, group)
+                self.build_heap(shape)
             if len(self.heaps) > _HEAPS_KEPT:
                 oldest = next(iter(self.heaps))
                 del self.heaps[oldest]
-                oldest.heap = None
+                oldest.heap, oldest.order = None, []
         return shape
 
-    def build_heap(self, shape: _Shape, group: _Group) -> None:
-        """A shape's lazy heap, from the shared order of fresh ranks. Where the group already has instances
-        those ranks are only lower bounds, so those entries are marked for a re-rank. (A heap dropped to save
-        memory is rebuilt the same way: the offers it had dropped for good are simply rejected again.)"""
-        shape.heap = self.fresh.snapshot()
-        if group.on_agent:
-            agent_slots = self.agent_slots
-            FreshOrder.invalidate(shape.heap, [i for no in group.on_agent for i in agent_slots[no]],
-                                  self.fresh.entries)  # type: ignore[arg-type]
+    def build_heap(self, shape: _Shape) -> None:
+        """Start a dynamic shape from the current shared order of fresh ranks, with an empty heap. (A heap
+        dropped to save memory is rebuilt the same way: the offers it had dropped for good are simply rejected
+        again.)"""
+        shape.order = self.fresh.current()
+        shape.cursor = 0
+        shape.heap = []
 
     @staticmethod
     def check(slot: _Slot, shape: _Shape, commit: bool) -> tuple:
@@ -302,24 +304,36 @@ class _Placer:
         return None
 
     def _scan_heap(self, shape: _Shape, group: _Group) -> tuple | None:
-        """Lowest (rank, index) acceptable offer. Heap entries are (rank, index, version); an entry whose
-        version is its agent's current one is exact, any other is a lower bound and is re-ranked at the top."""
-        heap, slots, versions, tasks, on_agent, rank, dead = \
-            shape.heap, self.slots, self.versions, self.tasks, group.on_agent, self.rank, self.dead
+        """Lowest (rank, index) acceptable offer: the smaller of the shared order's entry at the cursor and the
+        top of the shape's heap, until one is exact and accepted. An inexact entry is re-ranked into the heap;
+        one rejected for good is dropped; one rejected for now goes back into the heap after the scan."""
+        order, heap, slots, versions, tasks, on_agent, rank, dead = \
+            shape.order, shape.heap, self.slots, self.versions, self.tasks, group.on_agent, self.rank, self.dead
+        cursor, end = shape.cursor, len(order)
         deferred = []
         found = None
-        while heap:
-            entry = heap[0]
+        while True:
+            if cursor < end:
+                entry = order[cursor]
+                shared = not heap or entry < heap[0]
+                if not shared:
+                    entry = heap[0]
+            elif heap:
+                entry, shared = heap[0], False
+            else:
+                break
             index = entry[1]
             slot = slots[index]
             agent_no = slot.agent_no
             version = versions[agent_no]
-            if entry[2] != version:
-                current = rank(slot, on_agent.get(agent_no, 0), tasks[agent_no])
-                if current != entry[0]:
-                    heapq.heapreplace(heap, (current, index, version))
-                    continue
-                entry = heap[0] = (current, index, version)
+            if entry[2] != version or (shared and agent_no in on_agent):
+                current = (rank(slot, on_agent.get(agent_no, 0), tasks[agent_no]), index, version)
+                if shared:
+                    heapq.heappush(heap, current)
+                    cursor += 1
+                else:
+                    heapq.heapreplace(heap, current)
+                continue
             if dead[index] or slot.free_cpus < shape.cpus or slot.free_mem < shape.mem:
                 verdict = _GONE
             else:
@@ -327,9 +341,13 @@ class _Placer:
             if len(verdict) == 1:
                 found = slot, verdict[0]
                 break
-            heapq.heappop(heap)
+            if shared:
+                cursor += 1
+            else:
+                heapq.heappop(heap)
             if not verdict[1]:
                 deferred.append(entry)
+        shape.cursor = cursor
         for entry in deferred:
             heapq.heappush(heap, entry)
         return found

@@ -8,7 +8,6 @@ does on the float `Load` (dividing by 1000 is monotone); any other policy is cal
 """
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -46,10 +45,11 @@ def rank_function(policy: PlacementPolicy) -> RankFunction:
 
 class FreshOrder:
     """Every slot's (rank, index, agent version) for a group with no instances, sorted, kept up to date
-    lazily: a placement only marks its agent stale, and `snapshot` re-ranks the stale agents' slots.
+    lazily: a placement only marks its agent stale, and `current` re-ranks the stale agents' slots.
 
-    A sorted list is a valid heap, so a snapshot is a ready lazy heap for a new dynamic shape. The version is
-    the number of placements on the agent when the rank was computed: equal versions mean an unchanged rank."""
+    `place` merges this order (read from a cursor, never changed in place) with each dynamic shape's own heap.
+    The version is the number of placements on the agent when the rank was computed: equal versions mean an
+    unchanged rank."""
 
     __slots__ = ("slots", "rank", "tasks", "versions", "agent_slots", "entries", "order", "stale")
 
@@ -66,8 +66,9 @@ class FreshOrder:
         if self.entries is not None:
             self.stale.add(agent_no)
 
-    def snapshot(self) -> list[tuple]:
-        """A fresh, sorted copy of the current (rank, index, version) of every slot, for group count 0."""
+    def current(self) -> list[tuple]:
+        """The current (rank, index, version) of every slot for group count 0, sorted. The list is shared and
+        must not be changed: a later call that finds stale agents returns a new list."""
         rank, tasks, versions, slots = self.rank, self.tasks, self.versions, self.slots
         if self.entries is None:
             self.entries = [(rank(slot, 0, tasks[slot.agent_no]), slot.index, versions[slot.agent_no])
@@ -90,13 +91,4 @@ class FreshOrder:
                 order = sorted(entries)
             self.order = order
             self.stale.clear()
-        return self.order[:]
-
-    @staticmethod
-    def invalidate(heap: list[tuple], indexes: Sequence[int], entries: Sequence[tuple]) -> None:
-        """Mark the slots `indexes` of a sorted snapshot as needing a re-rank (version -1), keeping it sorted:
-        for a group with instances on their agents the snapshot's rank is only a lower bound."""
-        for index in indexes:
-            entry = entries[index]
-            position = bisect_left(heap, entry)
-            heap[position] = (entry[0], index, -1)
+        return self.order

@@ -121,9 +121,12 @@ def _observe(record: TaskRecord, event: StatusObserved, now: float) -> tuple[Tas
     old = TaskState(record.state)
     new = event.state
     if new is old:
+        # still alive although its goal is STOPPED (a kill lost, or decided while unsubscribed): kill it again
+        again = ([KillTask(record.task_id, record.agent_id)]
+                 if record.goal == Goal.STOPPED.value and not new.is_terminal and new is not TaskState.KILLING else [])
         if event.healthy is not None and event.healthy != record.healthy:
-            return replace(record, healthy=event.healthy, reconciled_at=now), []
-        return replace(record, reconciled_at=now), []
+            return replace(record, healthy=event.healthy, reconciled_at=now), again
+        return replace(record, reconciled_at=now), again
     if not can_transition(old, new):
         # Stale or impossible: keep what we know, but it still counts as a fresh answer for reconciliation.
         return replace(record, reconciled_at=now), []

@@ -72,6 +72,7 @@ class SchedulerServer:
                  zk_session_timeout: float) -> None:
         self.master, self.zk, self.name = master, zk, name
         self._socket = socket.create_server((hostname, http_port))
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)   # no Nagle wait between head and body
         self.port = self._socket.getsockname()[1]
         self.address = f"{hostname}:{self.port}"
         self.url = f"http://{self.address}"

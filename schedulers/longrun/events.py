@@ -9,7 +9,7 @@ import asyncio
 import logging
 import threading
 from collections import deque
-from typing import Any, AsyncIterator, Sequence
+from typing import Any, AsyncIterator, Callable, Sequence
 
 from schedulers.longrun.service import EventSubscription, iso
 
@@ -82,13 +82,27 @@ class EventBus:
         self._subscribers: list[_QueueSubscription] = []
         self.recent: deque[dict[str, Any]] = deque(maxlen=history)
         self._limit = subscriber_queue
+        self._taps: tuple[Callable[[dict[str, Any]], None], ...] = ()
 
     def publish(self, event: dict[str, Any]) -> None:
         with self._lock:
             self.recent.append(event)
             targets = [s for s in self._subscribers if s.wants(event)]
+        for tap in self._taps:
+            tap(event)
         for subscriber in targets:
             subscriber.deliver(event)
+
+    def tap(self, fn: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        """Call `fn(event)` for every event, synchronously on the publishing thread (often the core loop: it
+        must be quick and must not raise). For measurements and tests; returns a function that removes it."""
+        with self._lock:
+            self._taps += (fn,)
+
+        def untap() -> None:
+            with self._lock:
+                self._taps = tuple(t for t in self._taps if t is not fn)
+        return untap
 
     def subscribe(self, event_types: Sequence[str] = ()) -> EventSubscription:
         """Subscribe from inside a running asyncio loop (events arrive on that loop)."""

@@ -6,7 +6,9 @@ which submit a command to the core (`Framework.submit`) and wait for its result;
 (`demand`, `on_launched`, `on_status`, `on_no_match`, `recover`) already run there. Reads take the service's
 lock and never touch core state. `tick()` (on the loop, driven by `server.Ticker`) advances deployments by
 the pure steps (`runner.advance`); its kills are sent with `PluginContext.kill`, its launches become
-`Demand`s, one key per queued launch (`taskspec.demand_key`).
+`Demand`s, one key per queued launch (`taskspec.demand_key`). A status update does not step deployments
+itself (that is O(instances), and updates come in bursts): it sets `stepping`, on which the Ticker wakes
+and submits one `tick()`, which runs after the burst already in the core's inbox.
 
 Persistence: after every change, the `apps` and `deployments` records (`persistence`) are saved through the
 core's `PluginContext` when they changed; instances are the core's own task records, read back in `recover`.
@@ -14,6 +16,7 @@ core's `PluginContext` when they changed; instances are the core's own task reco
 from __future__ import annotations
 
 import itertools
+import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 from collections import OrderedDict
 import logging
@@ -28,6 +31,7 @@ from mesosframe.tasks.spec import TaskSpec
 from schedulers.longrun import backoff, persistence, runner
 from schedulers.longrun.events import make_event
 from schedulers.longrun.memory import InMemoryLongrunService
+from schedulers.longrun.offerstats import offer_summary
 from schedulers.longrun.service import BadRequestError, DeploymentResult, LongrunError, Task
 from schedulers.longrun.simstate import MemoryState, backoff_policy, config_version
 from schedulers.longrun.spec import AppDefinition
@@ -36,6 +40,9 @@ from schedulers.longrun.taskspec import demand_key, task_name, to_task_spec
 
 log = logging.getLogger("mesosframe.longrun.mesos")
 COMMAND_TIMEOUT = 30.0
+KILL_RETRY_SECONDS = 10.0      # a kill without a terminal update is sent again after this (Marathon's default)
+# Updates that never let a deployment step move (no instance became healthy, none ended): no early tick.
+_NO_STEP = frozenset({TaskState.STAGING, TaskState.STARTING, TaskState.KILLING})
 
 
 class SchedulerBusyError(LongrunError):
@@ -88,11 +95,12 @@ class MesosLongrunService(InMemoryLongrunService):
         self.slots: dict[str, dict[str, str]] = {}          # app id -> {demand key: config version}
         self.no_match: dict[str, Any] = {}                  # demand key -> NoMatch of the last offer round
         self.invalid: dict[str, str] = {}
-        self.kill_sent: set[str] = set()
+        self.kill_sent: dict[str, float] = {}              # task id -> when its kill was last sent
         self._slot_numbers = itertools.count()
         self._specs: dict[tuple[str, str], TaskSpec] = {}
         self._saved: tuple[Any, Any] = (None, None)
         self.launched = 0
+        self.stepping = threading.Event()       # set: a status changed what deployments wait for; tick soon
 
     def bind(self, framework: Any, *, leader_lookup: Callable[[], str | None] | None = None,
              abdicate: Callable[[], None] | None = None) -> None:
@@ -145,15 +153,19 @@ class MesosLongrunService(InMemoryLongrunService):
             self._after_change()
 
     def _after_change(self) -> None:
-        for task in list(self.state.tasks.values()):
-            if task.killing and task.id not in self.kill_sent:
+        """Send the kills decided (again after KILL_RETRY_SECONDS: one decided while the core was not
+        subscribed, or lost with a dying leader, is never answered), persist, and wake the core for launches."""
+        now = self.clock.now()
+        for task in [t for t in self.state.tasks.values() if t.killing]:
+            sent = self.kill_sent.get(task.id)
+            if sent is None or now - sent >= KILL_RETRY_SECONDS:
                 self._kill(task.id)
         self._persist()
         if self.state.queued or self.slots:
             self.plugin.context.wake()
 
     def _kill(self, task_id: str) -> None:
-        self.kill_sent.add(task_id)
+        self.kill_sent[task_id] = self.clock.now()
         try:
             self.plugin.context.kill(task_id)
         except KeyError:
@@ -283,6 +295,8 @@ class MesosLongrunService(InMemoryLongrunService):
         with self._lock:
             task = self.state.tasks.get(record.task_id)
             state = TaskState(record.state)
+            if state not in _NO_STEP:
+                self.stepping.set()
             if task is None:
                 if not state.is_terminal and record.goal != "STOPPED" and self.leading:
                     log.warning("unknown_instance_killed task=%s", record.task_id)
@@ -302,7 +316,7 @@ class MesosLongrunService(InMemoryLongrunService):
         del self.state.tasks[task.id]
         self.state.doomed.discard(task.id)
         self.state.health.pop(task.id, None)
-        self.kill_sent.discard(task.id)
+        self.kill_sent.pop(task.id, None)
         if app is not None and not task.killing and backoff.counts_as_failure(state.wire):
             self.state.delays[app.id] = backoff.record_failure(
                 self.state.delays.get(app.id), backoff_policy(app), config_version(app), now)
@@ -341,7 +355,7 @@ class MesosLongrunService(InMemoryLongrunService):
             self._versions = {k: OrderedDict(v) for k, v in versions.items()}
             self._versions_of.last_version = last
             self._saved = (last, persistence.deployments_signature(deployments))
-            self.slots, self.no_match, self.invalid, self.kill_sent = {}, {}, {}, set()
+            self.slots, self.no_match, self.invalid, self.kill_sent = {}, {}, {}, {}
             tasks, orphans, highest = rebuild(records, apps)
             self.state.tasks.update(tasks)
             self._slot_numbers = itertools.count(highest + 1)
@@ -355,22 +369,9 @@ class MesosLongrunService(InMemoryLongrunService):
         entries = super().queue()
         with self._lock:
             for entry in entries:
-                keys = list(self.slots.get(entry["app"]["id"], {}))
-                reasons: dict[str, int] = {}
-                processed = 0
-                for key in keys:
-                    found = self.no_match.get(key)
-                    if found is not None:
-                        processed = max(processed, found.offers)
-                        for reason, count in found.reasons.items():
-                            reasons[reason] = max(reasons.get(reason, 0), count)
-                entry["processedOffersSummary"] = {
-                    "processedOffersCount": processed, "unusedOffersCount": processed,
-                    "rejectSummaryLastOffers": [{"reason": r, "declined": n, "processed": processed}
-                                                for r, n in sorted(reasons.items())],
-                    "rejectSummaryLaunchAttempt": []}
-                entry["reasons"] += [f"{n} offers rejected: {r}" for r, n in sorted(reasons.items())]
-                entry["reasons"] += sorted({self.invalid[k] for k in keys if k in self.invalid})
+                keys = self.slots.get(entry["app"]["id"], {})
+                entry["processedOffersSummary"], reasons = offer_summary(keys, self.no_match, self.invalid)
+                entry["reasons"] += reasons
         return entries
 
     def leader(self) -> str | None:

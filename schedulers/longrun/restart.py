@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,9 @@ class RestartStrategy:
     kill_immediately: int
 
 
-@dataclass(frozen=True)
-class InstanceView:
-    """An active instance: `healthy` means healthy and ready; `killing` means a kill was sent, not yet terminal."""
+class InstanceView(NamedTuple):
+    """An active instance: `healthy` means healthy and ready; `killing` means a kill was sent, not yet terminal.
+    (A named tuple: a restart step builds one per instance, so it must be cheap to make.)"""
 
     id: str
     healthy: bool

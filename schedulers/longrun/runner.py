@@ -8,6 +8,7 @@ unreachable instances by `unreachable`. It returns the ids of deployments that m
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any, Callable
 
 from schedulers.longrun import backoff
@@ -135,6 +136,8 @@ def _advance_deployment(state: MemoryState, dep_id: str, now: float, publish: Pu
         actions = steps[run.step].actions
         results = [_run_action(state, run, a, now, publish) for a in actions]
         if not all(results):
+            if deadline is None:            # no progress deadline: nothing to watch (and the signature is O(n))
+                return False
             signature = (run.step, tuple(_signature(state, a.app_id, now) for a in actions))
             run.watch, stalled = watch_progress(run.watch, signature, now, deadline)
             return stalled
@@ -149,8 +152,9 @@ def _advance_deployment(state: MemoryState, dep_id: str, now: float, publish: Pu
 
 def _signature(state: MemoryState, app_id: str, now: float) -> tuple:
     live = state.live_tasks(app_id, now)
+    versions = Counter(t.config_version for t in live)
     return (app_id, len(live), sum(1 for t in live if counts_healthy(t)), state.queued.get(app_id, 0),
-            tuple(sorted(t.config_version for t in live)))
+            tuple(sorted(versions.items())))
 
 
 def _run_action(state: MemoryState, run: RunningDeployment, action: Action, now: float, publish: Publish) -> bool:
@@ -188,9 +192,11 @@ def _restart(state: MemoryState, run: RunningDeployment, app: AppDefinition, now
         run.strategies[app.id] = restart_strategy(app.instances, app.upgradeStrategy.minimumHealthCapacity,
                                                   app.upgradeStrategy.maximumOverCapacity, running)
         state.delays.pop(app.id, None)
-    order = select_victims([_candidate(t) for t in old_tasks], len(old_tasks), app.killSelection)
     by_id = {t.id: t for t in old_tasks}
-    old = [InstanceView(i, counts_healthy(by_id[i]), by_id[i].killing) for i in order]
+    # old instances in kill order; those being killed already are no candidates (they count, never healthy)
+    order = select_victims([_candidate(t) for t in old_tasks if not t.killing], len(old_tasks), app.killSelection)
+    old = [InstanceView(t.id, False, True) for t in old_tasks if t.killing]
+    old += [InstanceView(i, counts_healthy(by_id[i]), False) for i in order]
     new = [InstanceView(t.id, counts_healthy(t), t.killing) for t in new_tasks]
     step = restart_step(run.strategies[app.id], app.instances, old, new, state.queued.get(app.id, 0))
     for task_id in step.kill:
@@ -213,6 +219,8 @@ def _scale_to(state: MemoryState, app: AppDefinition, target: int, now: float, p
     excess = len(live) + queued - target
     drop = min(excess, queued)
     state.dequeue(app.id, drop)
+    if excess == drop:
+        return
     victims = select_victims([_candidate(t) for t in live], excess - drop, app.killSelection, app.group_by)
     for task_id in victims:
         kill_task(state, state.tasks[task_id], now, publish, "scaling down")
@@ -221,7 +229,8 @@ def _scale_to(state: MemoryState, app: AppDefinition, target: int, now: float, p
 def _kill_doomed(state: MemoryState, app: AppDefinition, now: float, publish: Publish) -> None:
     """During a deployment, instances that failed their checks are killed at once; the deployment's own
     step launches what is missing (with the launch delay their failure adds)."""
-    for task_id in sorted(t.id for t in state.live_tasks(app.id, now) if t.id in state.doomed):
+    doomed = [state.tasks[i] for i in state.doomed if i in state.tasks]
+    for task_id in sorted(t.id for t in doomed if t.app_id == app.id and not t.killing and not state.inactive(t, now)):
         task = state.tasks[task_id]
         publish(make_event("unhealthy_instance_kill_event", now, appId=app.id, taskId=task_id, instanceId=task_id,
                            version=task.version, reason="health check failures", host=task.host,

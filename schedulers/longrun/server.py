@@ -42,20 +42,31 @@ class LeaderProxy(proxy.LeaderProxy):
 
 
 class Ticker(FrameworkThread):
-    """Runs `service.tick()` on the core loop every `interval` seconds while leading."""
+    """Runs `service.tick()` on the core loop while leading: every `interval` seconds, and sooner when a status
+    update sets `service.stepping`, but at least `gap` seconds after the previous tick (a tick is O(instances);
+    the gap bounds its share of the loop during a burst of updates). One tick at a time: each is submitted
+    after the previous one has run, so the statuses that arrived meanwhile are all handled before it."""
 
-    def __init__(self, service: MesosLongrunService, framework: Framework, interval: float) -> None:
+    def __init__(self, service: MesosLongrunService, framework: Framework, interval: float,
+                 gap: float = 0.05) -> None:
         super().__init__(framework, "longrun-ticker", log, "tick_failed")
-        self.service, self.interval = service, interval
+        self.service, self.interval, self.gap = service, interval, min(gap, interval)
         self._stop = threading.Event()
 
     def wake_to_stop(self) -> None:
         self._stop.set()
+        self.service.stepping.set()
 
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while True:
+            self.service.stepping.wait(self.interval - self.gap)
+            if self._stop.is_set():
+                return
+            self.service.stepping.clear()
             if self.service.leading:
                 self.submit(lambda fw: self.service.tick())
+            if self._stop.wait(self.gap):
+                return
 
 
 class LongrunServer(SchedulerServer):

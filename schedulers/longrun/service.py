@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import functools
+import math
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Sequence
 
@@ -55,9 +57,21 @@ class AppLockedError(LongrunError):
 
 
 def iso(now: float) -> str:
-    """Marathon's timestamp format: UTC, milliseconds, `Z`."""
-    stamp = dt.datetime.fromtimestamp(now, tz=dt.timezone.utc)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+    """Marathon's timestamp format: UTC, milliseconds, `Z` (as `datetime.fromtimestamp` rounds: to the nearest
+    microsecond, half to even, then truncated to milliseconds). Every event carries one, so the formatted
+    second is cached."""
+    fraction, whole = math.modf(now)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    elif micros < 0:
+        whole, micros = whole - 1, micros + 1_000_000
+    return _second(int(whole)) + f"{micros // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=8)
+def _second(whole: int) -> str:
+    return dt.datetime.fromtimestamp(whole, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
 
 
 @dataclass

@@ -11,7 +11,7 @@ from mesosframe.core.clock import FakeClock
 from mesosframe.errors import NotLeaderError
 from mesosframe.matching import NoMatch
 from mesosframe.model.task import TaskRecord
-from schedulers.longrun.mesos import MesosLongrunService
+from schedulers.longrun.mesos import KILL_RETRY_SECONDS, MesosLongrunService
 from schedulers.longrun.spec import parse_app
 
 
@@ -257,3 +257,40 @@ def test_a_lost_apps_write_is_repaired_from_the_newest_deployment():
     successor = Harness(records=stored, tasks=list(h.records.values()))
     assert successor.service.app("/web").cmd == "serve --v2"
     assert [d["id"] for d in successor.service.deployments()] == [d["id"] for d in h.service.deployments()]
+
+
+def test_a_status_update_asks_for_a_step_and_the_step_kills_as_instances_turn_healthy():
+    h = Harness()
+    h.service.create_app(web(4, upgradeStrategy={"minimumHealthCapacity": 0.75, "maximumOverCapacity": 1.0}))
+    h.run_all()
+    h.service.restart_app("/web")
+    assert len(h.context.killed) == 1            # 4 healthy, minimum 3: one old instance goes at once
+    new = h.launch()
+    assert len(new) == 4                         # capacity 8: every new instance starts at once
+    h.service.stepping.clear()
+    h.status(h.context.killed[0], "KILLING")
+    assert not h.service.stepping.is_set()       # a kill under way frees nothing yet: no early step
+    h.status(new[0].task_id, "RUNNING", healthy=True)
+    assert h.service.stepping.is_set()
+    h.service.tick()
+    assert len(h.context.killed) == 2            # one more healthy instance: one more old one may go
+
+
+def test_a_kill_without_an_answer_is_sent_again():
+    h = Harness()
+    h.service.create_app(web(2))
+    h.run_all()
+    victim = next(iter(h.service.state.tasks))
+    h.service.kill_tasks([victim])
+    h.service.tick()
+    assert h.context.killed == [victim]
+    h.clock.advance(KILL_RETRY_SECONDS - 1)
+    h.service.tick()
+    assert h.context.killed == [victim]              # not yet: the first kill may still be under way
+    h.clock.advance(1)
+    h.service.tick()
+    assert h.context.killed == [victim, victim]      # lost (a leader died, or the core was not subscribed)
+    h.status(victim, "KILLED")
+    h.clock.advance(KILL_RETRY_SECONDS)
+    h.service.tick()
+    assert h.context.killed.count(victim) == 2       # answered: never again

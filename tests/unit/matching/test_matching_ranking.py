@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,19 +66,20 @@ STEPS = st.lists(st.tuples(st.integers(0, 15), st.integers(0, 2000), st.integers
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.integers(0, 15), min_size=1, max_size=40), STEPS, st.lists(st.integers(0, 25), max_size=4))
-def test_fresh_order_snapshots_equal_a_full_resort(agent_of_slot, steps, snapshot_after):
+def test_fresh_order_equals_a_full_resort_and_is_never_changed_in_place(agent_of_slot, steps, read_after):
     slots = [FakeSlot(i, agent, 8000, 4000) for i, agent in enumerate(agent_of_slot)]
     agent_slots = [[s.index for s in slots if s.agent_no == agent] for agent in range(16)]
     tasks, versions = [0] * 16, [0] * 16   # few slots change per placement (a merge) or many (a full sort)
     rank = rank_function(Spread())
     fresh = FreshOrder(slots, rank, tasks, versions, agent_slots)
-    fresh.touch(0)  # before the first snapshot: nothing to do
-    snapshots = []
+    fresh.touch(0)  # before the first read: nothing to do
+    reads = []   # (the list returned, a copy of it then)
     for step, (agent, cpus, mem) in enumerate(steps + [(None, 0, 0)]):
-        if step in snapshot_after or agent is None:
+        if step in read_after or agent is None:
             expected = sorted((rank(s, 0, tasks[s.agent_no]), s.index, versions[s.agent_no]) for s in slots)
-            snapshots.append(fresh.snapshot())
-            assert snapshots[-1] == expected
+            current = fresh.current()
+            assert current == expected
+            reads.append((current, list(current)))
         if agent is not None and agent_slots[agent]:
             slot = slots[agent_slots[agent][0]]
             slot.free_cpus = max(0, slot.free_cpus - cpus)
@@ -87,16 +87,4 @@ def test_fresh_order_snapshots_equal_a_full_resort(agent_of_slot, steps, snapsho
             tasks[agent] += 1
             versions[agent] += 1
             fresh.touch(agent)
-    snapshots[0].append("a snapshot is a copy")
-    assert "a snapshot is a copy" not in fresh.snapshot()
-
-
-@pytest.mark.parametrize("invalid", [[], [0], [2, 0], [0, 1, 2]])
-def test_invalidate_marks_entries_for_a_rerank_and_keeps_the_list_sorted(invalid):
-    slots = [FakeSlot(i, i, 1000 * (3 - i), 100) for i in range(3)]
-    fresh = FreshOrder(slots, rank_function(Spread()), [0, 0, 0], [5, 5, 5], [[0], [1], [2]])
-    heap = fresh.snapshot()
-    FreshOrder.invalidate(heap, invalid, fresh.entries)
-    assert heap == sorted(heap)
-    assert [entry[1] for entry in heap] == [0, 1, 2]   # most free cpus first
-    assert {entry[1] for entry in heap if entry[2] == -1} == set(invalid)
+    assert all(returned == copy for returned, copy in reads)   # shared lists are replaced, never changed

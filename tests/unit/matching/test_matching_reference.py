@@ -6,14 +6,15 @@ constraints with `Constraint.accepts` and resources with `Resources.find`, so it
 """
 from __future__ import annotations
 
+import random
 from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mesosframe.matching import (Agent, BinPack, Constraint, FirstFit, Load, OfferView, PlacedInstance, Spread,
-                                 TaskRequest, place)
+from mesosframe.matching import (Agent, BinPack, Constraint, FirstFit, Load, OfferView, PlacedInstance,
+                                 PlacementPolicy, Spread, TaskRequest, place)
 from mesosframe.matching import placement as placement_module
 from mesosframe.matching.constraints import Operator
 from mesosframe.resources import ResourceRequest, Resources
@@ -98,6 +99,15 @@ def reference_place(requests, views, existing, policy):
     return assignments, unplaced, remaining
 
 
+class Crowded(PlacementPolicy):
+    """A dynamic policy without a fast rank function, with many ties: fewest tasks (this group's count
+    twice), then most free memory."""
+    dynamic = True
+
+    def rank(self, offer, load):
+        return (load.tasks_on_agent + load.group_on_agent, -load.free_mem)
+
+
 CONSTRAINTS = st.sampled_from([(), (["hostname", "UNIQUE"],), (["rack", "MAX_PER", "2"],), (["rack", "GROUP_BY"],),
                                (["rack", "CLUSTER"],), (["rack", "LIKE", "r[01]"],), (["zone", "UNLIKE", "z1"],)])
 
@@ -149,7 +159,7 @@ def existing(draw):
 
 @pytest.mark.parametrize("heaps_kept", [8, 1])
 @settings(max_examples=100, deadline=None)
-@given(offers(), requests(), existing(), st.sampled_from([FirstFit(), BinPack(), Spread()]))
+@given(offers(), requests(), existing(), st.sampled_from([FirstFit(), BinPack(), Spread(), Crowded()]))
 def test_place_matches_the_naive_reference(heaps_kept, views, request_list, instances, policy):
     assignments, unplaced, remaining = reference_place(request_list, views, instances, policy)
     with mock.patch.object(placement_module, "_HEAPS_KEPT", heaps_kept):  # 1: Spread rebuilds dropped heaps
@@ -158,3 +168,45 @@ def test_place_matches_the_naive_reference(heaps_kept, views, request_list, inst
     assert {k: dict(v.reasons) for k, v in result.unplaced.items()} == unplaced
     assert dict(result.remaining) == remaining
     assert set(result.unused_offer_ids) == {v.offer_id for v in views} - {a[1] for a in assignments}
+
+
+def _round(seed: int):
+    """A larger random round than the hypothesis ones: 40 offers on 16 agents, 4 groups whose requests are
+    interleaved in runs (so dynamic shapes are left and resumed), and existing instances."""
+    rng = random.Random(seed)
+    views = []
+    for n in range(40):
+        raw = {"id": {"value": f"O{n}"}, "agent_id": {"value": f"S{n % 16}"}, "hostname": f"h{n % 16}",
+               "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": rng.randint(1, 8) / 2}},
+                             {"name": "mem", "type": "SCALAR", "scalar": {"value": float(rng.randint(1, 8) * 128)}},
+                             {"name": "ports", "type": "RANGES",
+                              "ranges": {"range": [{"begin": 31000, "end": 31000 + rng.randint(0, 6)}]}}],
+               "attributes": [{"name": "rack", "type": "TEXT", "text": {"value": f"r{n % 5}"}}]}
+        views.append(OfferView.from_mesos(raw))
+    shapes = []
+    for g in range(4):
+        constraints = tuple(Constraint.parse(c) for c in rng.choice(
+            [(), (), (["hostname", "UNIQUE"],), (["rack", "MAX_PER", "3"],), (["rack", "GROUP_BY"],)]))
+        needs = ResourceRequest(cpus=rng.randint(1, 3) / 2, mem=float(rng.randint(0, 2) * 128),
+                                port_count=rng.randint(0, 1))
+        shapes.append((f"/g{g}", needs, constraints))
+    request_list = []
+    for run in range(12):
+        group, needs, constraints = shapes[rng.randrange(4)]
+        request_list += [TaskRequest(f"{run}.{i}", group, needs, constraints) for i in range(rng.randint(1, 8))]
+    instances = [PlacedInstance(f"/g{rng.randrange(4)}", views[rng.randrange(40)].agent)
+                 for _ in range(rng.randint(0, 8))]
+    return views, request_list, instances
+
+
+@pytest.mark.parametrize("heaps_kept", [8, 2])
+@pytest.mark.parametrize("seed", range(12))
+def test_dynamic_policies_match_the_reference_on_larger_interleaved_rounds(seed, heaps_kept):
+    views, request_list, instances = _round(seed)
+    for policy in (Spread(), Crowded()):
+        assignments, unplaced, remaining = reference_place(request_list, views, instances, policy)
+        with mock.patch.object(placement_module, "_HEAPS_KEPT", heaps_kept):
+            result = place(request_list, views, instances, policy)
+        assert [(a.key, a.offer_id, a.ports, a.resources) for a in result.assignments] == assignments
+        assert {k: dict(v.reasons) for k, v in result.unplaced.items()} == unplaced
+        assert dict(result.remaining) == remaining

@@ -100,3 +100,14 @@ def test_record_json_round_trip_and_newer_version_refused():
         TaskRecord.from_json({**r.to_json(), "version": 99})
     with pytest.raises(RecordFormatError):
         TaskRecord.from_json({"version": 1, "plugin": "p"})
+
+
+@pytest.mark.parametrize("state,goal,kills", [
+    (S.RUNNING, Goal.STOPPED, True),       # reconciliation says still running: the kill was lost, send it again
+    (S.STAGING, Goal.STOPPED, True),
+    (S.KILLING, Goal.STOPPED, False),      # the kill is under way
+    (S.RUNNING, Goal.RUNNING, False),
+])
+def test_a_repeated_state_of_a_task_to_stop_kills_it_again(state, goal, kills):
+    _, effects = apply(rec(state, goal), StatusObserved(state, "a1"), now=1.0)
+    assert effects == ([KillTask("t1", "a1")] if kills else [])
