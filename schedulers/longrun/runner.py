@@ -231,13 +231,16 @@ def _kill_doomed(state: MemoryState, app: AppDefinition, now: float, publish: Pu
     step launches what is missing (with the launch delay their failure adds)."""
     doomed = [state.tasks[i] for i in state.doomed if i in state.tasks]
     for task_id in sorted(t.id for t in doomed if t.app_id == app.id and not t.killing and not state.inactive(t, now)):
-        task = state.tasks[task_id]
-        publish(make_event("unhealthy_instance_kill_event", now, appId=app.id, taskId=task_id, instanceId=task_id,
-                           version=task.version, reason="health check failures", host=task.host,
-                           slaveId=task.agent_id))
-        state.delays[app.id] = backoff.record_failure(state.delays.get(app.id), backoff_policy(app),
-                                                      config_version(app), now)
-        kill_task(state, task, now, publish, "unhealthy")
+        _kill_unhealthy(state, app, state.tasks[task_id], now, publish)
+
+
+def _kill_unhealthy(state: MemoryState, app: AppDefinition, task, now: float, publish: Publish) -> None:
+    """Kill an instance that failed its health checks: the event, a launch-delay failure, then the kill."""
+    publish(make_event("unhealthy_instance_kill_event", now, appId=app.id, taskId=task.id, instanceId=task.id,
+                       version=task.version, reason="health check failures", host=task.host, slaveId=task.agent_id))
+    state.delays[app.id] = backoff.record_failure(state.delays.get(app.id), backoff_policy(app),
+                                                  config_version(app), now)
+    kill_task(state, task, now, publish, "unhealthy")
 
 
 def _keep_instances(state: MemoryState, app: AppDefinition, now: float, publish: Publish) -> None:
@@ -253,10 +256,4 @@ def _keep_instances(state: MemoryState, app: AppDefinition, now: float, publish:
                                     max(0, active - app.instances), doomed)
     state.enqueue(app.id, decision.start, now)
     for task_id in decision.kill:
-        task = state.tasks[task_id]
-        publish(make_event("unhealthy_instance_kill_event", now, appId=app.id, taskId=task_id, instanceId=task_id,
-                           version=task.version, reason="health check failures", host=task.host,
-                           slaveId=task.agent_id))
-        state.delays[app.id] = backoff.record_failure(state.delays.get(app.id), backoff_policy(app),
-                                                      config_version(app), now)
-        kill_task(state, task, now, publish, "unhealthy")
+        _kill_unhealthy(state, app, state.tasks[task_id], now, publish)
