@@ -272,8 +272,6 @@ class PyMesosDriver:
         """Queued to the background workers, so the loop goes on while the master works through the launches.
         Raises `NotSubscribedError` (nothing sent) without a subscription; once queued, a send that fails
         has an unknown outcome, which reconciliation settles (a launch the master never saw comes back LOST)."""
-        if not self.subscribed:
-            raise NotSubscribedError("ACCEPT not sent: not subscribed")
         self._in_background(calls.accept(self._framework_id(), [offer_id], operations, refuse_seconds))
 
     def decline(self, offer_ids: Sequence[str], refuse_seconds: float) -> None:
