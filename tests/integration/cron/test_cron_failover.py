@@ -4,11 +4,7 @@ The standby takes over, and the run ledger, the commands' own output and the mas
 exactly once: no slot ran twice, every slot is accounted for, every parent success fired each child once."""
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,16 +14,10 @@ import httpx
 from mesosframe.local.cluster import LocalCluster
 from mesosframe.local.master.state_json import master_state
 from mesosframe.state import ZooKeeperStateStore
+from tests.integration.scheduler_process import spawn_scheduler
 
-ROOT = Path(__file__).resolve().parents[3]
 P = "/v1/scheduler"
 CHILDREN = ("f1", "f2", "f3")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate, timeout: float, what: str):
@@ -44,14 +34,11 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 class Instance:
+    """One `mesosframe cron` process, listening once constructed."""
+
     def __init__(self, master: str, zk_url: str, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "-m", "mesosframe", "--log-level", "WARNING", "cron", "--master", master,
-               "--zk", zk_url, "--http-port", str(self.port), "--zk-session-timeout", "2"]
-        self.log = log.open("w")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc, self.url = spawn_scheduler("cron", master, zk_url, log, "--zk-session-timeout", "2")
+        self.address = self.url.removeprefix("http://")
 
     def leading(self) -> bool:
         return httpx.get(f"{self.url}/metrics", timeout=2).json()["gauges"].get("leading") == 1
@@ -77,7 +64,7 @@ def test_kill_9_the_leader_during_runs_and_a_fan_out(zk_url, tmp_path):
                     assert api.post(f"{P}/dependency", json=job(
                         child, f"echo $CHRONOS_JOB_NAME:$MESOSFRAME_CRON_SLOT_MS >> {fanout}; sleep 1",
                         parents=["fan"])).status_code == 204
-                assert api.get(f"{P}/leader").json()["leader"] == f"127.0.0.1:{leader.port}"
+                assert api.get(f"{P}/leader").json()["leader"] == leader.address
 
                 def fanning_out() -> bool:
                     rows = {r["name"]: r["status"] for r in api.get(f"{P}/jobs/summary").json()["jobs"]}
@@ -95,7 +82,6 @@ def test_kill_9_the_leader_during_runs_and_a_fan_out(zk_url, tmp_path):
             for i in instances:
                 if i.proc.poll() is None:
                     i.proc.kill()
-                i.log.close()
         state = cluster.run(master_state, cluster.master)
 
     frameworks = state["frameworks"] + state["completed_frameworks"]

@@ -2,20 +2,17 @@
 leader in the middle of a rolling restart: the standby resumes it, no instance lost or duplicated."""
 from __future__ import annotations
 
-import os
 import pathlib
-import select
 import signal
 import subprocess
-import sys
 
 import httpx
 
 from mesosframe.local.cluster import LocalCluster
 from schedulers.longrun.server import LongrunServer
 from tests.integration.longrun.mesos_fixtures import wait_deployed, wait_for
+from tests.integration.scheduler_process import spawn_scheduler
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
 APP = {"id": "/ha", "cmd": "sleep 1000", "instances": 6, "cpus": 0.1, "mem": 16,
        "labels": {"mesosframe.sim/healthy": "true"}, "healthChecks": [{"protocol": "MESOS_TCP", "portIndex": 0}],
        "upgradeStrategy": {"minimumHealthCapacity": 1.0, "maximumOverCapacity": 0.0}}
@@ -34,18 +31,6 @@ def running_in_master(cluster: LocalCluster) -> list[str]:
         return sorted(t.task_id for fw in cluster.master.frameworks.values() for t in fw.tasks.values()
                       if t.state == "TASK_RUNNING")
     return cluster.run(collect)
-
-
-def spawn(master: str, zk_url: str, log: pathlib.Path) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mesosframe", "--log-level", "WARNING", "longrun", "--master", master, "--zk", zk_url,
-         "--http-port", "0", "--zk-session-timeout", "4", "--tick-interval", "0.1"],
-        stdout=subprocess.PIPE, stderr=log.open("w"), text=True, cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
-    ready, _, _ = select.select([proc.stdout], [], [], 30)
-    line = proc.stdout.readline() if ready else ""
-    assert line.startswith("longrun API on "), (line, log.read_text()[-2000:])
-    return proc, line.split()[3]
 
 
 def test_standby_proxies_and_abdication_hands_over(zk_url):
@@ -84,6 +69,10 @@ def test_standby_proxies_and_abdication_hands_over(zk_url):
         finally:
             for server in reversed(servers):
                 server.stop()
+
+
+def spawn(master: str, zk_url: str, log: pathlib.Path) -> tuple[subprocess.Popen, str]:
+    return spawn_scheduler("longrun", master, zk_url, log, "--zk-session-timeout", "4", "--tick-interval", "0.1")
 
 
 def test_kill_9_leader_during_rolling_restart(zk_url, tmp_path):
