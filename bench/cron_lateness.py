@@ -26,7 +26,7 @@ AGENT = "cpus:1000;mem:1000000;disk:1000000;ports:[31000-32000]"
 
 
 def record_steps(server: CronServer, steps: dict[str, list[float]]) -> None:
-    """Note when the plugin's ticks end and when REVIVE and OFFERS happen (for the breakdown)."""
+    """Note when the plugin's ticks end, when REVIVE and OFFERS happen and when staged ACCEPTs are released."""
     plugin, driver, loop = server.plugin, server.framework.driver, server.framework.loop
     tick, revive, dispatch = plugin.tick, driver.revive, loop.dispatch
 
@@ -42,36 +42,58 @@ def record_steps(server: CronServer, steps: dict[str, list[float]]) -> None:
         if type(event).__name__ == "OffersReceived":
             steps.setdefault("OFFERS received", []).append(time.time())
         dispatch(event)
-    plugin.tick, driver.revive, loop.dispatch = timed_tick, timed_revive, timed_dispatch
+    engine = server.framework.engine
+    release = engine.release
+
+    def timed_release(now):
+        effects = release(now)
+        if effects:
+            steps.setdefault("staged ACCEPTs released", []).append(time.time())
+        return effects
+    plugin.tick, driver.revive, loop.dispatch, engine.release = timed_tick, timed_revive, timed_dispatch, timed_release
 
 
-def record_accepts(sent: dict[str, list[float]], answered: dict[str, list[float]]) -> None:
-    """Note, per demand key, when the ACCEPT launching it was written to the master's socket (sent) and when
-    the master's answer came back (answered). ACCEPTs go out from the driver's background workers."""
-    write, read = BackgroundCalls._write, BackgroundCalls._read
-    last = threading.local()
+class AcceptLog:
+    """Notes when each ACCEPT was written to the master's socket (sent) and when its answer came back. The
+    driver's background workers send ACCEPTs; the hooks only keep the bytes (and count their launches for the
+    progress line), and `by_key()` decodes them after the run, so that measuring does not slow the workers."""
 
-    def keys(data: bytes) -> list[str]:
-        body = json.loads(data)
-        if body.get("type") != "ACCEPT":
-            return []
-        return [info["task_id"]["value"].split(".", 1)[1].rsplit(".", 1)[0]
-                for op in body["accept"]["operations"] for info in op.get("launch", {}).get("task_infos", [])]
+    def __init__(self) -> None:
+        self.writes: list[tuple[float, float | None, bytes]] = []     # (sent, answered, body)
+        self.launches = 0
+        write, read = BackgroundCalls._write, BackgroundCalls._read
+        last = threading.local()
 
-    def timed_write(conn, data, headers):
-        write(conn, data, headers)
-        now = time.time()
-        last.keys = keys(data)
-        for key in last.keys:
-            sent.setdefault(key, []).append(now)
+        def timed_write(conn, data, headers):
+            write(conn, data, headers)
+            now = time.time()
+            last.index = None
+            if data.startswith(b'{"type": "ACCEPT"'):
+                last.index = len(self.writes)
+                self.writes.append((now, None, data))
+                self.launches += data.count(b'"task_id"')
 
-    def timed_read(conn):
-        result = read(conn)
-        now = time.time()
-        for key in getattr(last, "keys", []):
-            answered.setdefault(key, []).append(now)
-        return result
-    BackgroundCalls._write, BackgroundCalls._read = staticmethod(timed_write), staticmethod(timed_read)
+        def timed_read(conn):
+            result = read(conn)
+            index = getattr(last, "index", None)
+            if index is not None:
+                sent, _, data = self.writes[index]
+                self.writes[index] = (sent, time.time(), data)
+            return result
+        BackgroundCalls._write, BackgroundCalls._read = staticmethod(timed_write), staticmethod(timed_read)
+
+    def by_key(self) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+        """Per demand key: when ACCEPTs launching it were sent, and when they were answered."""
+        sent: dict[str, list[float]] = {}
+        answered: dict[str, list[float]] = {}
+        for at, answer, data in self.writes:
+            for op in json.loads(data)["accept"]["operations"]:
+                for info in op.get("launch", {}).get("task_infos", []):
+                    key = info["task_id"]["value"].split(".", 1)[1].rsplit(".", 1)[0]
+                    sent.setdefault(key, []).append(at)
+                    if answer is not None:
+                        answered.setdefault(key, []).append(answer)
+        return sent, answered
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -87,10 +109,8 @@ def main() -> int:
     args = parser.parse_args()
     with cluster_process(args.agents, AGENT) as master:
         server = CronServer(master, http_port=0).start()
-        sent: dict[str, list[float]] = {}
-        answered: dict[str, list[float]] = {}
+        accepts = AcceptLog()
         steps: dict[str, list[float]] = {}
-        record_accepts(sent, answered)
         record_steps(server, steps)
         while not (server.plugin.active and server.framework.framework_id):
             time.sleep(0.05)
@@ -106,11 +126,12 @@ def main() -> int:
             return 1
         print(f"added; the slot is in {slot - time.time():.1f}s", flush=True)
         deadline = slot + 60
-        while time.time() < deadline and len(sent) < args.jobs:
+        while time.time() < deadline and accepts.launches < args.jobs:
             time.sleep(0.25)
             if time.time() > slot:
-                print(f"  launched {len(sent)}/{args.jobs} at slot+{time.time() - slot:.2f}s", flush=True)
+                print(f"  launched {accepts.launches}/{args.jobs} at slot+{time.time() - slot:.2f}s", flush=True)
         server.stop(failover=False)
+    sent, answered = accepts.by_key()
     lateness = [times[0] - slot for times in sent.values()]
     twice = [k for k, times in sent.items() if len(times) > 1]
     per_job = Counter(k.rsplit(":", 2)[0] for k in sent)

@@ -8,7 +8,7 @@
         .framework_id; .error
     SchedulerPlugin (ABC): name, priority, demand(now) -> [Demand], on_status(task, now), on_launched,
         on_no_match(key, NoMatch, now), on_invalid, recover(records), is_done(); PluginContext via attach()
-    Demand(key, spec: TaskSpec | TaskGroupSpec, group=None)
+    Demand(key, spec: TaskSpec | TaskGroupSpec, group=None, not_before=None)
     EngineConfig(refuse_seconds=5.0, idle_refuse_seconds=120.0, keep_terminal_seconds=3600.0, reconcile=...)
     ZooKeeperHA(zk_url, name, identity=None, session_timeout=10.0): .store (ZooKeeperStateStore),
         .election (factory for `Framework(election=...)`), .close();  leader_election(...) is a shorthand

@@ -21,8 +21,10 @@ from mesosframe.core.effects import (Acknowledge, DeclineOffers, DeleteRecord, E
                                      PutRecord, Revive, Suppress, TaskEnded)
 from mesosframe.core.events import (Disconnected, Event, FrameworkError, OfferRescinded, OffersReceived,
                                     Subscribed, TaskStatusUpdated, Tick)
-from mesosframe.core.offers import Want, placement_spec, plan_round
+from mesosframe.core.offer_rounds import OfferRounds, demand_soon
+from mesosframe.core.offers import Want
 from mesosframe.core.plugin import SchedulerPlugin
+from mesosframe.core.staging import Staging
 from mesosframe.errors import DriverError, ValidationError
 from mesosframe.model.task import TaskRecord
 from mesosframe.tasks import lifecycle
@@ -61,16 +63,11 @@ def _blocks_key(record: TaskRecord) -> bool:
     return not state.is_terminal and not (state in _ADRIFT and record.goal == "STOPPED")
 
 
-def demand_soon(expected: float | None, now: float, lead: float) -> bool:
-    """True when announced demand is due within `lead` seconds (or overdue by less than `lead`)."""
-    return lead > 0 and expected is not None and now - lead <= expected <= now + lead
-
-
 def _value(obj: Mapping | None) -> str | None:
     return obj.get("value") if isinstance(obj, Mapping) else None
 
 
-class Engine:
+class Engine(OfferRounds):
     def __init__(self, name: str, plugins: Sequence[SchedulerPlugin], *, config: EngineConfig = EngineConfig(),
                  policy=None, new_id: Callable[[str], str] | None = None) -> None:
         self.name = name
@@ -94,6 +91,7 @@ class Engine:
         self.dirty = False
         self.held: dict[str, dict] = {}     # offers kept (not declined) for demand announced within the lead
         self.pending_refs: set[str] = set()   # demand waiting at the last re-evaluation
+        self.staging = Staging()            # ACCEPTs prepared ahead of their launches' `not_before`
 
     # -- keys --------------------------------------------------------------------------------------------
     @property
@@ -110,6 +108,7 @@ class Engine:
     def recover(self, framework_id: str | None, records: Sequence[TaskRecord]) -> list[Effect]:
         """Start leading with the persisted framework ID and task records; plugins get `recover`."""
         self.framework_id = framework_id
+        self.staging = Staging()
         self.records = {r.task_id: r for r in records}
         self.active = {}
         for r in records:
@@ -129,11 +128,13 @@ class Engine:
         if not self.subscribed:
             return []
         self.recon, effects = recon.on_subscribed(self.recon, self.live_tasks(), now)
-        return [*effects, *self.reevaluate(now, force=True)]
+        return [*effects, *self.release(now), *self.reevaluate(now, force=True)]
 
     # -- queries -------------------------------------------------------------------------------------------
     def live_tasks(self) -> list[tuple[str, str | None]]:
-        return [(r.task_id, r.agent_id) for r in self.records.values() if not TaskState(r.state).is_terminal]
+        staged = self.staging.task_ids
+        return [(r.task_id, r.agent_id) for r in self.records.values()
+                if not TaskState(r.state).is_terminal and r.task_id not in staged]
 
     def pending_wants(self, now: float) -> list[Want]:
         wants = []
@@ -170,14 +171,15 @@ class Engine:
             self.subscribed = False
             self.held.clear()                    # offers die with the subscription
             self.recon = recon.on_disconnected(self.recon)
-            return []
+            return self._unstage(self.staging.take_all())
         if isinstance(event, FrameworkError):
             return self._on_error(event.message)
         if isinstance(event, Tick):
             return self._on_tick(now)
         if isinstance(event, OfferRescinded):
             self.held.pop(event.offer_id, None)
-            return []
+            staged = self.staging.take_offer(event.offer_id)
+            return self._unstage([staged] if staged else [])
         return []
 
     def _on_subscribed(self, event: Subscribed, now: float) -> list[Effect]:
@@ -193,6 +195,7 @@ class Engine:
         self.subscribed = True
         self.suppressed = None
         self.held.clear()
+        effects.extend(self._unstage(self.staging.take_all()))   # offers of an earlier subscription
         if self.paused:
             return effects
         self.recon, reconcile = recon.on_subscribed(self.recon, self.live_tasks(), now)
@@ -210,7 +213,7 @@ class Engine:
         return []
 
     def _on_tick(self, now: float) -> list[Effect]:
-        effects: list[Effect] = []
+        effects: list[Effect] = self.release(now)
         if self.subscribed and not self.paused:
             self.recon, reconcile = recon.on_timer(self.recon, now)
             effects.extend(reconcile)
@@ -271,75 +274,6 @@ class Engine:
         """The earliest time a plugin announced new demand for (`SchedulerPlugin.next_demand_at`)."""
         times = [t for p in self.plugins.values() if (t := p.next_demand_at(now)) is not None]
         return min(times) if times else None
-
-    # -- offers --------------------------------------------------------------------------------------------
-    def _on_offers(self, offers: Sequence[dict], now: float) -> list[Effect]:
-        if not self.subscribed or self.paused or not offers:
-            return []
-        wants = self.pending_wants(now)
-        if not wants and demand_soon(self.expected_demand_at(now), now, self.config.offer_lead_seconds):
-            self.held.update((o["id"]["value"], o) for o in offers)     # answered when the demand comes
-            return []
-        if self.held:
-            offers, self.held = [*self.held.values(), *offers], {}
-        ids = tuple(o["id"]["value"] for o in offers)
-        self.remember_agents(offers)
-        if not wants:
-            effects: list[Effect] = [DeclineOffers(ids, self.config.idle_refuse_seconds)]
-            if self.suppressed is not True:
-                self.suppressed = True
-                effects.append(Suppress())
-            return effects
-        live = {w.ref for w in wants}
-        self.no_match = {ref: reason for ref, reason in self.no_match.items() if ref in live}
-        plan = plan_round(offers, wants, existing=self._placed(), usage=self.usage(), policy=self.policy,
-                          framework_id=self.framework_id or "", refuse_seconds=self.config.refuse_seconds,
-                          new_id=self.new_id, max_per_offer=self.config.max_tasks_per_offer)
-        persist: list[Effect] = []
-        notify: list[Effect] = []
-        for launch in plan.launches:
-            spec = placement_spec(launch.want.demand.spec)
-            for task_id in launch.task_ids:
-                record = TaskRecord(task_id=task_id, plugin=launch.want.plugin, name=spec.name,
-                                    key=launch.want.demand.key, group=launch.want.group,
-                                    agent_id=launch.agent_id, hostname=launch.hostname, launched_at=now,
-                                    updated_at=now, labels={"cpus": str(spec.cpus), "mem": str(spec.mem)})
-                self.records[task_id] = record
-                self.active.setdefault((record.plugin, record.key), set()).add(task_id)
-                persist.append(PutRecord(self.task_key(task_id), record.to_json()))
-                notify.append(Notify(record.plugin, "on_launched", (record, now)))
-            self.no_match.pop(launch.want.ref, None)
-        for ref, reason in plan.unplaced.items():
-            self.no_match[ref] = reason
-            plugin, key = ref.split("/", 1)
-            notify.append(Notify(plugin, "on_no_match", (key, reason, now)))
-        for ref, error in plan.invalid.items():
-            plugin, key = ref.split("/", 1)
-            spec = next(w.demand.spec for w in wants if w.ref == ref)
-            self.invalid[ref] = (spec, error)
-            notify.append(Notify(plugin, "on_invalid", (key, error, now)))
-        effects = [*persist, *plan.accepts]
-        if plan.decline is not None:
-            effects.append(plan.decline)
-        if plan.capped:     # what the cap left over fits the remainders: have them offered now, not next pass
-            effects.append(Revive())
-            self.suppressed = False
-        self.dirty = True
-        return [*effects, *notify]
-
-    def _placed(self):
-        from mesosframe.matching import Agent, PlacedInstance
-        placed = []
-        for r in self.records.values():
-            if r.agent_id and not TaskState(r.state).is_terminal:
-                agent = self.agents.get(r.agent_id) or Agent(r.agent_id, r.hostname or "")
-                placed.append(PlacedInstance(r.group, agent))
-        return placed
-
-    def remember_agents(self, offers: Sequence[dict]) -> None:
-        from mesosframe.matching import Agent
-        for offer in offers:
-            self.agents[offer["agent_id"]["value"]] = Agent.from_offer(offer)
 
     def revert_launch(self, task_ids: Sequence[str]) -> list[Effect]:
         """The ACCEPT carrying `task_ids` was not sent: forget them and free their keys."""

@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 from mesosframe import calls
 from mesosframe.core.clock import Clock, SystemClock
-from mesosframe.core.effects import (PERSIST, AcceptOffer, Acknowledge, DeclineOffers, DeleteRecord, Effect,
+from mesosframe.core.effects import (DRIVER, PERSIST, AcceptOffer, Acknowledge, DeclineOffers, DeleteRecord, Effect,
                                      KillTask, Notify, PutRecord, Reconcile, Revive, Suppress, in_phase_order)
 from mesosframe.core.engine import Engine, EngineConfig
 from mesosframe.core.events import (Command, Disconnected, Event, FrameworkError, Heartbeat, LeadershipChanged,
@@ -35,7 +35,7 @@ from mesosframe.model.task import TaskRecord
 
 log = logging.getLogger("mesosframe.core.framework")
 WATCHDOG, RECONCILE, HOUSEKEEPING, LEAD = "watchdog", "reconcile", "housekeeping", "lead"
-DEMAND_SOON = "demand-soon"
+DEMAND_SOON, RELEASE = "demand-soon", "release"
 
 
 class _Context(PluginContext):
@@ -95,6 +95,7 @@ class Framework:
         self._election = None
         self._versions: dict[str, int] = {}
         self.watchdog_factor = watchdog_factor
+        self.accept_wait = 1.0        # at most this long for a batch's ACCEPTs to be written (`_apply`)
         self._heartbeat = 15.0
         self._last_seen = 0.0
         self._missed = 0
@@ -199,8 +200,9 @@ class Framework:
         self._arm_reconcile()
 
     def _idle(self) -> None:
-        """The inbox is empty: re-evaluate demand once for the whole burst (REVIVE / SUPPRESS), and wake up
-        ahead of announced demand (`offer_lead_seconds` before it, then that long after it to release offers)."""
+        """The inbox is empty: re-evaluate demand once for the whole burst (REVIVE / SUPPRESS), wake up ahead
+        of announced demand (`offer_lead_seconds` before it, then that long after it to release offers), and
+        at the release time of launches staged ahead of their `not_before`."""
         now = self.clock.now()
         if self.engine.dirty:
             self._apply(self.engine.reevaluate(now))
@@ -210,6 +212,10 @@ class Framework:
             when = expected - lead if expected - lead > now else expected + lead
             if when > now and self.loop.deadline(DEMAND_SOON) != when:
                 self.loop.call_at(when, DEMAND_SOON)
+        release_at = self.engine.staging.next_at()   # launches prepared ahead: sent when due (`_on_tick`)
+        if release_at is not None and self.engine.subscribed and not self.engine.paused \
+                and self.loop.deadline(RELEASE) != release_at:
+            self.loop.call_at(release_at, RELEASE)
 
     def _on_tick(self, name: str, now: float) -> None:
         if name == WATCHDOG:
@@ -243,7 +249,7 @@ class Framework:
         delay = min(15.0 * 2 ** self._missed, 120.0) if self._missed else 0.0
         log.warning("heartbeat_missed silent=%.1f reconnect_attempt=%d", silent, self._missed)
         self._missed += 1
-        self.engine.handle(Disconnected("no heartbeat"), now)
+        self._apply(self.engine.handle(Disconnected("no heartbeat"), now))
         try:
             self.driver.reconnect()
         except DriverError as exc:
@@ -322,8 +328,13 @@ class Framework:
             raise
 
     def _apply(self, effects: list[Effect]) -> None:
-        persist_failed = False
+        persist_failed = launching = False
         for effect in in_phase_order(effects):
+            if launching and effect.phase > DRIVER:
+                # launches first: let the driver put the batch's ACCEPTs on the wire before the loop goes on with
+                # acknowledgements and plugin callbacks, which would otherwise compete with their sending
+                launching = False
+                self.driver.wait_sent(self.accept_wait)
             if effect.phase == PERSIST:
                 persist_failed |= not self._persist(effect)
             elif isinstance(effect, Notify):
@@ -332,7 +343,7 @@ class Framework:
                 if not persist_failed:
                     self._drive(self.driver.acknowledge, effect.agent_id, effect.task_id, effect.uuid)
             elif isinstance(effect, AcceptOffer):
-                self._accept(effect, persist_failed)
+                launching |= self._accept(effect, persist_failed)
             elif isinstance(effect, DeclineOffers):
                 self._drive(self.driver.decline, effect.offer_ids, effect.refuse_seconds)
             elif isinstance(effect, KillTask):
@@ -355,18 +366,21 @@ class Framework:
             log.error("persist_failed key=%s error=%s", getattr(effect, "key", "?"), exc)
             return False
 
-    def _accept(self, effect: AcceptOffer, persist_failed: bool) -> None:
+    def _accept(self, effect: AcceptOffer, persist_failed: bool) -> bool:
+        """Send one ACCEPT; True if it was handed to the driver."""
         if persist_failed:
             self._drive(self.driver.decline, (effect.offer_id,), 0.0)
             self._apply(self.engine.revert_launch(effect.task_ids))
-            return
+            return False
         try:
             self.driver.accept(effect.offer_id, effect.operations, effect.refuse_seconds)
+            return True
         except NotSubscribedError as exc:
             log.warning("accept_not_sent offer=%s error=%s", effect.offer_id, exc)
             self._apply(self.engine.revert_launch(effect.task_ids))
         except (DriverError, CallRejectedError) as exc:  # may or may not have launched: reconciliation tells
             log.error("accept_failed offer=%s error=%s", effect.offer_id, exc)
+        return False
 
     def _drive(self, call: Callable[..., None], *args: Any) -> None:
         try:
@@ -378,6 +392,8 @@ class Framework:
         plugin = self.engine.plugins.get(effect.plugin)
         if plugin is None:
             return
+        if effect.method == "on_launched" and effect.args[0].task_id not in self.engine.records:
+            return      # its ACCEPT could not be sent and the launch was reverted: the key is still wanted
         try:
             getattr(plugin, effect.method)(*effect.args)
         except Exception:

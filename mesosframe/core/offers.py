@@ -39,6 +39,10 @@ class Want:
         spec = self.demand.spec
         return f"{self.plugin}/{self.demand.group or spec.name}"
 
+    def due(self, now: float) -> bool:
+        """True when its launch may be sent at `now` (no `not_before`, or that time has come)."""
+        return self.demand.not_before is None or self.demand.not_before <= now
+
 
 @dataclass(frozen=True)
 class Launch:

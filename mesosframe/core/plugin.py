@@ -29,10 +29,13 @@ _KEY = re.compile(r"^[A-Za-z0-9_:@+=,-][A-Za-z0-9._:@+=,-]*$")
 @dataclass(frozen=True)
 class Demand:
     """A task (or task group) the plugin wants running. `key` is a store-safe name unique in the plugin;
-    `group` names instances that constraints count together (default: the spec's name)."""
+    `group` names instances that constraints count together (default: the spec's name). With `not_before`
+    (epoch seconds) the core may place it, persist its record and build its TaskInfo ahead, but sends the
+    launch at that time, not earlier (and only if the plugin still returns the key then)."""
     key: str
     spec: Union[TaskSpec, TaskGroupSpec]
     group: str | None = None
+    not_before: float | None = None
 
     def check(self, plugin: str) -> None:
         if not _KEY.match(self.key):

@@ -28,6 +28,8 @@ class BackgroundCalls:
         self.timeout = timeout
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.sent = self.failed = 0
+        self._unwritten = 0                  # ACCEPTs queued and not yet written (or given up)
+        self._written = threading.Condition()
         self._threads = [threading.Thread(target=self._work, name=f"mesosframe-calls-{i}", daemon=True)
                          for i in range(workers)]
         for thread in self._threads:
@@ -38,7 +40,22 @@ class BackgroundCalls:
         kept-alive connection is retried once on a fresh one, except ACCEPT: it is not idempotent (a second
         ACCEPT of a used offer would have the master report the launched tasks as dropped)."""
         kind = body.get("type", "?")
+        if kind == "ACCEPT":
+            with self._written:
+                self._unwritten += 1
         self.queue.put((kind, body, kind != "ACCEPT"))     # encoded by the worker: the body is not changed after
+
+    def wait_written(self, timeout: float) -> bool:
+        """Block until every ACCEPT queued so far is written (or given up), at most `timeout` seconds; True if
+        none is left. The core loop waits here so that its own work does not slow its launches down."""
+        with self._written:
+            return self._written.wait_for(lambda: self._unwritten == 0, timeout)
+
+    def _accept_done(self) -> None:
+        with self._written:
+            self._unwritten -= 1
+            if self._unwritten == 0:
+                self._written.notify_all()
 
     def close(self) -> None:
         for _ in self._threads:
@@ -47,55 +64,62 @@ class BackgroundCalls:
             thread.join(self.timeout)
 
     def _work(self) -> None:
-        conn: http.client.HTTPConnection | None = None
-        opened_for = None
+        link = _Link()
         while True:
             item = self.queue.get()
             if item is _STOP:
                 break
             kind, body, retry = item
-            data = json.dumps(body).encode()
-            target = self.target()
-            if target is None:
-                self.failed += 1
-                if kind != "ACKNOWLEDGE":      # the agent resends updates; a lost launch or kill is worth a line
-                    log.warning("background_call_dropped type=%s: not subscribed", kind)
-                continue
-            master, stream_id, headers = target
-            if conn is not None and opened_for != (master, stream_id):   # a new subscription: maybe a new master
-                conn.close()
-                conn = None
-            headers = {"Content-Type": "application/json", "Mesos-Stream-Id": stream_id, **headers}
-            # A kept-alive connection may have died with its master: retry once on a fresh one. ACCEPT only when
-            # the request could not even be written, as then the master cannot have acted on it.
-            for fresh in ((False, True) if conn is not None else (True,)):
-                if fresh:
-                    host, port = master.rsplit(":", 1)
-                    conn = http.client.HTTPConnection(host, int(port), timeout=self.timeout)
-                    opened_for = (master, stream_id)
-                written = False
-                try:
-                    self._write(conn, data, headers)
-                    written = True
-                    status, text = self._read(conn)
-                except (OSError, http.client.HTTPException) as exc:
-                    conn.close()
-                    conn = None
-                    if fresh or (written and not retry):
-                        log.warning("background_call_failed type=%s error=%s", kind, exc)
-                        self.failed += 1
-                        break
-                    continue
-                if 200 <= status < 300:
-                    self.sent += 1
-                else:
-                    log.warning("background_call_rejected type=%s status=%d body=%s", kind, status, text[:200])
+            unwritten = [kind == "ACCEPT"]
+
+            def written() -> None:
+                if unwritten[0]:
+                    unwritten[0] = False
+                    self._accept_done()
+            try:
+                self._deliver(link, kind, json.dumps(body).encode(), retry, written)
+            finally:
+                written()           # given up: no longer waited for
+        link.close()
+
+    def _deliver(self, link: "_Link", kind: str, data: bytes, retry: bool, written: Callable[[], None]) -> None:
+        target = self.target()
+        if target is None:
+            self.failed += 1
+            if kind != "ACKNOWLEDGE":      # the agent resends updates; a lost launch or kill is worth a line
+                log.warning("background_call_dropped type=%s: not subscribed", kind)
+            return
+        master, stream_id, headers = target
+        if link.conn is not None and link.opened_for != (master, stream_id):   # a new subscription: maybe a new master
+            link.close()
+        headers = {"Content-Type": "application/json", "Mesos-Stream-Id": stream_id, **headers}
+        # A kept-alive connection may have died with its master: retry once on a fresh one. ACCEPT only when
+        # the request could not even be written, as then the master cannot have acted on it.
+        for fresh in ((False, True) if link.conn is not None else (True,)):
+            if fresh:
+                host, port = master.rsplit(":", 1)
+                link.conn = http.client.HTTPConnection(host, int(port), timeout=self.timeout)
+                link.opened_for = (master, stream_id)
+            was_written = False
+            try:
+                self._write(link.conn, data, headers)
+                was_written = True
+                written()
+                status, text = self._read(link.conn)
+            except (OSError, http.client.HTTPException) as exc:
+                link.close()
+                if fresh or (was_written and not retry):
+                    log.warning("background_call_failed type=%s error=%s", kind, exc)
                     self.failed += 1
-                break
+                    return
+                continue
+            if 200 <= status < 300:
+                self.sent += 1
             else:
+                log.warning("background_call_rejected type=%s status=%d body=%s", kind, status, text[:200])
                 self.failed += 1
-        if conn is not None:
-            conn.close()
+            return
+        self.failed += 1
 
     @staticmethod
     def _read(conn: http.client.HTTPConnection) -> tuple[int, str]:
@@ -107,3 +131,16 @@ class BackgroundCalls:
     def _write(conn: http.client.HTTPConnection, data: bytes, headers: dict[str, str]) -> None:
         """Send the request (a call is "sent" when this returns; benchmarks hook it)."""
         conn.request("POST", "/api/v1/scheduler", body=data, headers=headers)
+
+
+class _Link:
+    """A worker's kept-alive connection and the (master, stream id) it was opened for."""
+
+    def __init__(self) -> None:
+        self.conn: http.client.HTTPConnection | None = None
+        self.opened_for: tuple[str, str] | None = None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None

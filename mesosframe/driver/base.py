@@ -40,5 +40,9 @@ class MesosDriver(Protocol):
 
     def suppress(self, roles: Sequence[str] = ()) -> None: ...
 
+    def wait_sent(self, timeout: float) -> None:
+        """Return once every ACCEPT handed over so far is written to the master (or failed), or after `timeout`
+        seconds: a driver that sends in the background lets the caller give way to its launches."""
+
     def teardown(self) -> None:
         """TEARDOWN: the master kills every task of the framework and forgets it."""

@@ -59,6 +59,9 @@ class FakeDriver:
     def kill(self, task_id: str, agent_id: str | None = None) -> None:
         self._call("kill", task_id, agent_id)
 
+    def wait_sent(self, timeout: float) -> None:
+        """Calls are recorded at once: nothing to wait for."""
+
     def acknowledge(self, agent_id: str, task_id: str, uuid: str) -> None:
         self._call("acknowledge", agent_id, task_id, uuid)
 

@@ -285,6 +285,10 @@ class PyMesosDriver:
         """Queued to the background workers (sent after this returns; a failed ack is resent by the agent)."""
         self._in_background(calls.acknowledge(self._framework_id(), agent_id, task_id, uuid))
 
+    def wait_sent(self, timeout: float) -> None:
+        if self._background is not None:
+            self._background.wait_written(timeout)
+
     def _in_background(self, body: dict) -> None:
         if self._background is None:
             raise NotSubscribedError(f"{body['type']} not sent: driver not started")

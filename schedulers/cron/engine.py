@@ -34,7 +34,7 @@ from .job import Job
 from .ledger import SlotLedger, SlotTakenError, recover, run_to_json
 from .outcome import counted, fan_out
 from .runs import (ACTIVE, Admission, KillRequested, LaunchTask, Launched, MarkedSuccess, RecordOutcome,
-                   Run, RunKind, RunPolicy, RunState, TaskUpdate, Tick, admit, apply, plan_due)
+                   Run, RunKind, RunPolicy, RunState, RunTable, TaskUpdate, Tick, admit, apply, plan_due)
 from .schedule import CronSchedule, Schedule, format_instant, parse_schedule
 
 __all__ = ["CronEngine", "UnknownJobError"]
@@ -65,7 +65,7 @@ class CronEngine:
         self.schedules: dict[str, Schedule] = {}
         self.graph = JobGraph()
         self.deps = DependencyState()
-        self.runs: dict[str, Run] = {}
+        self.runs = RunTable()
         self.by_task: dict[str, str] = {}
         self.history: dict[str, deque[RunRecord]] = {}
         self.cursors: dict[str, float | None] = {}
@@ -133,17 +133,26 @@ class CronEngine:
         return effects
 
     # -- time -------------------------------------------------------------------------------------------
-    def tick(self, now: float) -> list:
+    def tick(self, now: float, ahead: float = 0.0) -> list:
         """Plan due slots of every scheduled job, fire retries and enforce maxCompletionTime. The slots due
-        together are claimed in one transaction."""
+        together are claimed in one transaction.
+
+        With `ahead` > 0, a slot due within `ahead` seconds is claimed now too, if it would start (its job is
+        enabled and no run of it is active): its `LaunchTask` is for that slot, which the plugin passes on as
+        the launch's `not_before`, so the core prepares the launch early and sends it at the slot. A slot that
+        might be skipped or replace a run is decided at its time, as before."""
         effects: list = []
         for run_id in list(self.runs):
             effects += self._apply(self.runs[run_id], Tick(), now)
         plans = []
         for name in sorted(self.schedules):
             slot = self._next_slot(name)
-            if slot is not None and slot <= now:
+            if slot is None or slot > now + ahead:
+                continue
+            if slot <= now:
                 plans.append(self._plan(name, now, effects))
+            elif self._starts_early(name):
+                plans.append(self._plan(name, slot, effects))
         plans = [p for p in plans if p is not None]
         self.ledger.claim([run for _, _, new in plans for run in new])
         for name, cursor, new in plans:
@@ -158,23 +167,36 @@ class CronEngine:
             self._slots_min = None
         return effects
 
-    def next_wakeup(self, now: float) -> float | None:
-        """The earliest time `tick` has something to do (a slot, a retry or a deadline), or None."""
-        times = [run.deadline for run in self.runs.values() if run.deadline is not None]
-        launch = self.next_launch_at(now)
-        if launch is not None:
-            times.append(launch)
+    def _starts_early(self, name: str) -> bool:
+        """Whether the job's next slot may be claimed before its time: it would START whatever happens until
+        then (enabled; no active run, or concurrency ALLOW)."""
+        job = self.jobs[name]
+        return not job.disabled and admit(job.policy, [r for r in self.runs.values() if r.job == name]) \
+            is Admission.START
+
+    def next_wakeup(self, now: float, ahead: float = 0.0) -> float | None:
+        """The earliest time `tick` has something to do: a slot (`ahead` before it, unless that has passed and
+        a tick left the slot to its time), a retry or a deadline; None if nothing."""
+        times = [t for t in (self.runs.earliest("deadline"), self.runs.earliest("retry_at")) if t is not None]
+        slot = self._earliest_slot()
+        if slot is not None:
+            times.append(slot - ahead if slot - ahead > now else slot)
         return min(times) if times else None
 
     def next_launch_at(self, now: float) -> float | None:
         """The earliest time a launch falls due (a slot or a retry), or None."""
-        times = [run.retry_at for run in self.runs.values() if run.retry_at is not None]
+        retry = self.runs.earliest("retry_at")
+        times = [] if retry is None else [retry]
+        slot = self._earliest_slot()
+        if slot is not None:
+            times.append(slot)
+        return min(times) if times else None
+
+    def _earliest_slot(self) -> float | None:
         if self._slots_min is None:      # recomputed only after schedules or cursors changed
             slots = [slot for slot in map(self._next_slot, self.schedules) if slot is not None]
             self._slots_min = (min(slots) if slots else None,)
-        if self._slots_min[0] is not None:
-            times.append(self._slots_min[0])
-        return min(times) if times else None
+        return self._slots_min[0]
 
     def _next_slot(self, name: str) -> float | None:
         """The job's first slot after its cursor (cached until the cursor or the schedule changes)."""
@@ -213,9 +235,11 @@ class CronEngine:
         return name, plan.cursor, new
 
     # -- runs -------------------------------------------------------------------------------------------
-    def launching(self, run_id: str, task_id: str, agent: str | None, now: float) -> bool:
+    def launching(self, run_id: str, task_id: str, agent: str | None, now: float, persist: bool = True) -> bool:
         """Persist that `task_id` is about to be launched; call before sending the launch, and send it only
-        if this returns True (False: the run was killed, replaced or finished meanwhile)."""
+        if this returns True (False: the run was killed, replaced or finished meanwhile). `persist=False`
+        keeps STARTING in memory only (written with the run's next state): for a caller that has stored its own
+        evidence of the launch first, as the Mesos plugin's core does with its task record."""
         run = self.runs.get(run_id)
         if run is None or run.state not in (RunState.QUEUED, RunState.STARTING):
             return False
@@ -223,7 +247,8 @@ class CronEngine:
             return run.task_id == task_id
         if task_id != run.next_task_id():
             return False
-        self._save(apply(run, Launched(task_id, agent), now, RunPolicy.from_job(self.jobs[run.job]))[0])
+        starting = apply(run, Launched(task_id, agent), now, RunPolicy.from_job(self.jobs[run.job]))[0]
+        (self._save if persist else self._track)(starting)
         return True
 
     def on_status(self, task_id: str, state: str, now: float, agent: str | None = None, message: str = "") -> list:

@@ -6,8 +6,13 @@ Every method runs on the core loop thread. The plugin drives a `CronEngine` over
   `maxCompletionTime` kills. A due slot's ledger record is created (CAS, create-only) BEFORE anything is
   launched; its launch becomes a `Demand` keyed `<job>:<slot_ms>:<attempt>` (`taskspec.demand_key`), and the
   plugin calls `PluginContext.wake()` so the core revives offers at once.
+* Slots are claimed `prepare_seconds` (1 s) ahead when they will start whatever happens meanwhile
+  (`CronEngine.tick(now, ahead)`); the demand of a scheduled run carries its slot as `not_before`, so the
+  core places it, persists its task record and builds its ACCEPT ahead, and sends the ACCEPT at the slot.
+  This holds after a failover too: a claimed slot is never launched before its time.
 * The core persists the task record (with that key) before the ACCEPT, then calls `on_launched`, which moves
-  the ledger record to STARTING. `on_status` feeds task states to the engine; the engine's kills are sent with
+  the run to STARTING in memory (the ledger gets it with the run's next state: the core's record is the
+  durable evidence of the launch, so a store write per launch is saved). `on_status` feeds task states to the engine; the engine's kills are sent with
   `PluginContext.kill`.
 
 Exactly once after a failover (`recover`, with the core's persisted task records): the ledger says which runs
@@ -44,7 +49,7 @@ from mesosframe.state import StateStore
 from mesosframe.tasks.lifecycle import TaskState
 
 from .engine import CronEngine
-from .runs import KillTask, LaunchTask, RunState, parse_task_id
+from .runs import KillTask, LaunchTask, RunKind, RunState, parse_task_id
 from .taskspec import demand_key, parse_key, task_spec
 
 __all__ = ["CronPlugin"]
@@ -60,9 +65,10 @@ class CronPlugin(SchedulerPlugin):
     name = "cron"
 
     def __init__(self, store: StateStore, clock: Clock, *, keep_history: int = 50,
-                 on_wakeup: Callable[[float | None], None] | None = None) -> None:
+                 on_wakeup: Callable[[float | None], None] | None = None, prepare_seconds: float = 1.0) -> None:
         self.engine = CronEngine(store, keep_history=keep_history)
         self.clock = clock
+        self.prepare_seconds = prepare_seconds
         self.on_wakeup = on_wakeup or (lambda when: None)
         self.pending: dict[str, LaunchTask] = {}     # run id -> the launch the engine asked for
         self._demands: dict[str, Demand] = {}        # run id -> its Demand (built once per attempt)
@@ -91,7 +97,9 @@ class CronPlugin(SchedulerPlugin):
                 if job is None:
                     continue
                 try:
-                    cached = self._demands[run_id] = Demand(key, task_spec(job, run), group=run.job)
+                    not_before = run.slot if run.kind is RunKind.SCHEDULED else None
+                    cached = self._demands[run_id] = Demand(key, task_spec(job, run), group=run.job,
+                                                            not_before=not_before)
                 except ValidationError as exc:
                     self.invalid[key] = str(exc)
                     continue
@@ -119,7 +127,7 @@ class CronPlugin(SchedulerPlugin):
         """Plan due slots, retries and timeouts at `now` (only while leading)."""
         if self.active:
             self.wakeup_at = None          # always report the next wake-up after a tick
-            self._guarded(lambda: self.engine.tick(now), now)
+            self._guarded(lambda: self.engine.tick(now, self.prepare_seconds), now)
 
     def carry(self, effects: list, now: float) -> None:
         """Carry out engine effects: launches become demand (and revive offers), kills go to the core."""
@@ -197,7 +205,9 @@ class CronPlugin(SchedulerPlugin):
         self.pending.pop(run.run_id, None)
         self.mesos_ids[task.key] = task.task_id
         task_id = run.task_id if run.state is RunState.STARTING else run.next_task_id()
-        if not self.engine.launching(run.run_id, task_id, task.agent_id, now):
+        # the core's task record, stored before the ACCEPT, is the durable evidence of the launch (see the
+        # failover table): STARTING is written with the run's next state, saving a store write per launch
+        if not self.engine.launching(run.run_id, task_id, task.agent_id, now, persist=False):
             self.context.kill(task.task_id)
         return []
 
@@ -251,7 +261,7 @@ class CronPlugin(SchedulerPlugin):
         self.carry(effects, now)
 
     def _reschedule(self, now: float) -> None:
-        when = self.engine.next_wakeup(now)
+        when = self.engine.next_wakeup(now, self.prepare_seconds)
         if when != self.wakeup_at:
             self.wakeup_at = when
             self.on_wakeup(when)

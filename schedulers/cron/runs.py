@@ -20,13 +20,14 @@ COALESCED; with a starting deadline, slots older than it are MISSED (and the lat
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from dataclasses import dataclass
 from enum import Enum
 
 from .job import ConcurrencyPolicy, Job
 from .schedule import Schedule
 
-__all__ = ["RunState", "RunKind", "Run", "RunPolicy", "Launched", "TaskUpdate", "Tick", "KillRequested",
+__all__ = ["RunState", "RunKind", "Run", "RunTable", "RunPolicy", "Launched", "TaskUpdate", "Tick", "KillRequested",
            "MarkedSuccess", "LaunchTask", "KillTask", "RecordOutcome", "apply", "DuePlan", "plan_due",
            "Admission", "admit", "ACTIVE", "TERMINAL", "task_id_for", "parse_task_id"]
 
@@ -249,6 +250,34 @@ class DuePlan:
     cursor: float | None
     coalesced_count: int = 0
     missed_count: int = 0
+
+
+class RunTable(dict):
+    """Active runs by run id that know their earliest `retry_at` and `deadline` without a scan: a run stored
+    with a new time pushes it on that time's heap; entries no longer true are dropped when they surface."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._heaps: dict[str, list[tuple[float, str]]] = {"retry_at": [], "deadline": []}
+
+    def __setitem__(self, run_id: str, run: Run) -> None:
+        old = self.get(run_id)
+        super().__setitem__(run_id, run)
+        for field, heap in self._heaps.items():
+            t = getattr(run, field)
+            if t is not None and (old is None or getattr(old, field) != t):
+                heapq.heappush(heap, (t, run_id))
+
+    def earliest(self, field: str) -> float | None:
+        """The earliest `retry_at` or `deadline` (`field`) among the runs, or None."""
+        heap = self._heaps[field]
+        while heap:
+            t, run_id = heap[0]
+            run = self.get(run_id)
+            if run is not None and getattr(run, field) == t:
+                return t
+            heapq.heappop(heap)
+        return None
 
 
 def plan_due(schedule: Schedule, cursor: float | None, now: float, deadline: float | None,

@@ -1,9 +1,11 @@
 """`BackgroundCalls` against a small HTTP server on loopback: calls carry the stream id and credentials, a
 kept-alive connection that died is retried once (ACCEPT only if it was not written), a new subscription gets a
-new connection, no target drops."""
+new connection, no target drops; `wait_written` waits for ACCEPTs to be written, not answered, and gives up
+after its timeout."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +23,8 @@ class Recorder(ThreadingHTTPServer):
         self.calls: list[tuple[str, str | None, str | None]] = []
         self.ports: list[int] = []          # the client port of each call: a new one is a new connection
         self.drop_next = False       # close the connection without answering, once
+        self.answer = threading.Event()   # cleared: read the call, then hold the answer back
+        self.answer.set()
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -36,6 +40,7 @@ class Handler(BaseHTTPRequestHandler):
         server: Recorder = self.server      # type: ignore[assignment]
         server.calls.append((body["type"], self.headers.get("Mesos-Stream-Id"), self.headers.get("Authorization")))
         server.ports.append(self.client_address[1])
+        server.answer.wait(10)
         if server.drop_next:
             server.drop_next = False
             self.close_connection = True
@@ -99,3 +104,42 @@ def test_a_new_subscription_gets_a_fresh_connection(server):
         assert server.ports[0] == server.ports[1] != server.ports[2]
     finally:
         calls.close()
+
+
+def test_waiting_for_accepts_ends_when_they_are_written_not_answered(server):
+    server.answer.clear()
+    calls = BackgroundCalls(lambda: (server.address, "stream-1", {}), workers=2)
+    try:
+        calls.send({"type": "ACCEPT", "n": 1})
+        calls.send({"type": "ACCEPT", "n": 2})
+        assert calls.wait_written(5.0) is True
+        wait_until(lambda: len(server.calls) == 2)
+        assert calls.sent == 0                            # written, and still waiting for the master's answer
+    finally:
+        server.answer.set()
+        calls.close()
+
+
+def test_waiting_for_accepts_that_cannot_be_sent_does_not_hang(server):
+    calls = BackgroundCalls(lambda: None, workers=1)      # not subscribed: dropped, so nothing left to wait for
+    try:
+        calls.send({"type": "ACCEPT"})
+        assert calls.wait_written(5.0) is True and calls.failed == 1
+    finally:
+        calls.close()
+
+
+def test_waiting_for_an_accept_the_master_does_not_read_gives_up_at_the_timeout():
+    with socket.socket() as listener:                    # accepts connections, never reads them
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        calls = BackgroundCalls(lambda: (f"127.0.0.1:{listener.getsockname()[1]}", "s", {}), workers=1,
+                                timeout=1.0)
+        try:
+            calls.send({"type": "ACCEPT", "operations": ["x" * 1000] * 32_000})     # ~32 MB: cannot be buffered
+            started = time.monotonic()
+            assert calls.wait_written(0.3) is False
+            assert 0.3 <= time.monotonic() - started < 1.0
+        finally:
+            calls.close()

@@ -10,7 +10,7 @@ from mesosframe.core.events import (Disconnected, FrameworkError, LeadershipChan
                                     TaskStatusUpdated)
 from mesosframe.core.framework import Framework
 from mesosframe.driver.fake import FakeDriver
-from mesosframe.errors import StoreUnavailableError
+from mesosframe.errors import NotSubscribedError, StoreUnavailableError
 from mesosframe.state import MemoryStateStore
 from mesosframe.tasks.spec import TaskGroupSpec, TaskSpec
 
@@ -95,6 +95,54 @@ def test_records_persisted_before_accept_and_ack_after_persist():
     fw.step()
     assert log == [("put", f"frameworks/fw/tasks/{task_id}"), ("acknowledge",)]
     assert plugin.seen == [("a", "RUNNING")]
+
+
+def test_a_batch_waits_for_its_accepts_to_be_written_before_plugin_callbacks():
+    log: list = []
+
+    class Launched(ListPlugin):
+        def on_launched(self, task, now):
+            log.append(("on_launched",))
+
+    class Waiting(LoggingDriver):
+        def wait_sent(self, timeout):
+            log.append(("wait_sent", timeout))
+
+    driver = Waiting(log)
+    fw = Framework("fw", [Launched(keys=["a", "b"])], driver=driver, store=MemoryStateStore(), clock=FakeClock())
+    fw.start(thread=False)
+    fw.step()
+    driver.subscribe("F-0001")
+    fw.step()
+    log.clear()
+    offered(driver, fw, offer(offer_id="A"))
+    calls = [entry[0] for entry in log if entry[0] in ("accept", "wait_sent", "on_launched")]
+    assert calls == ["accept", "wait_sent", "on_launched", "on_launched"]
+    assert ("wait_sent", fw.accept_wait) in log
+
+
+def test_a_launch_whose_accept_cannot_be_sent_is_reverted_and_not_told_to_its_plugin():
+    class Launched(ListPlugin):
+        launched: list = []
+
+        def on_launched(self, task, now):
+            self.launched.append(task.key)
+
+    class Unsubscribed(FakeDriver):
+        def accept(self, offer_id, operations, refuse_seconds):
+            raise NotSubscribedError("ACCEPT not sent: not subscribed")
+
+    plugin, driver = Launched(keys=["a"]), Unsubscribed()
+    fw = Framework("fw", [plugin], driver=driver, store=MemoryStateStore(), clock=FakeClock())
+    fw.start(thread=False)
+    fw.step()
+    driver.subscribe("F-0001")
+    fw.step()
+    offered(driver, fw, offer(offer_id="A"))
+    assert plugin.launched == [] and fw.engine.records == {} and fw.store.list("frameworks/fw/tasks") == []
+    driver.accept = FakeDriver.accept.__get__(driver)           # subscribed again: the key is launched anew
+    offered(driver, fw, offer(offer_id="B"))
+    assert plugin.launched == ["a"] and [c[1] for c in driver.named("accept")] == ["B"]
 
 
 def test_suppress_when_no_demand_and_revive_when_it_returns():

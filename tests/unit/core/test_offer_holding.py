@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mesosframe.core.engine import demand_soon
+from mesosframe.core.offer_rounds import demand_soon
 from mesosframe.core.events import Disconnected, OfferRescinded
 from mesosframe.core.plugin import Demand, SchedulerPlugin
 from mesosframe.tasks.spec import TaskSpec

@@ -118,6 +118,11 @@ class Instance:
         record = self.store.get(f"cron/runs/{job}/{trigger_ms}")
         return record.value if record else None
 
+    def state(self, job: str, trigger_ms: int) -> str:
+        """The run's state as the engine has it (STARTING is kept in memory until the next state is stored)."""
+        active = self.plugin.engine.runs.get(f"{job}:{trigger_ms}")
+        return active.state.value if active else self.run(job, trigger_ms)["state"]
+
 
 def key_of(task_id: str) -> str:
     return task_id.split(".", 1)[1].rsplit(".", 1)[0]     # cron.<key>.<uuid>
@@ -132,26 +137,73 @@ def scheduled(**extra):
     return dict(name="a", command="true", schedule="R/2023-11-14T22:13:30Z/PT60S", **extra)
 
 
-def test_slot_claimed_before_launch_and_revived_at_the_slot(clock):
+def test_slot_claimed_ahead_prepared_on_an_offer_and_sent_at_the_slot(clock):
     log: list = []
     one = Instance(LoggingStore(log), clock, log)
     one.put_job(**scheduled())
-    assert one.plugin.wakeup_at == SLOT
-    one.offer("early")                                   # before the slot: nothing to launch
+    assert one.plugin.wakeup_at == SLOT - 1.0              # `prepare_seconds` ahead
+    one.offer("early")                                   # long before the slot: nothing to launch
     assert not one.launched() and one.driver.named("decline")
-    clock.set(SLOT)
+    clock.set(SLOT - 1.0)
     log.clear()
     one.tick()
     assert ("revive",) in log and log.index(("put", f"cron/runs/a/{SLOT_MS}")) < log.index(("revive",))
     one.offer("O1")
+    assert not one.launched() and one.run("a", SLOT_MS)["state"] == "QUEUED"     # staged: not sent yet
+    task_put = next(i for i, entry in enumerate(log) if entry[0] == "put" and "/tasks/" in entry[1])
+    clock.set(SLOT - 0.001)
+    one.fw.step()
+    assert not one.launched()
+    clock.set(SLOT)
+    one.fw.step()
     (task_id,) = one.launched()
-    assert key_of(task_id) == f"a:{SLOT_MS}:0"
-    assert one.run("a", SLOT_MS)["state"] == "STARTING"
+    assert key_of(task_id) == f"a:{SLOT_MS}:0" and task_put < log.index(("accept",))
+    assert one.state("a", SLOT_MS) == "STARTING" and one.run("a", SLOT_MS)["state"] == "QUEUED"
     one.status(task_id, "RUNNING")
+    assert one.run("a", SLOT_MS)["state"] == "RUNNING"
     one.status(task_id, "FINISHED")
     assert one.run("a", SLOT_MS)["state"] == "SUCCEEDED"
     assert one.plugin.engine.jobs["a"].successCount == 1
-    assert one.plugin.wakeup_at == SLOT + 60
+    assert one.plugin.wakeup_at == SLOT + 60 - 1.0
+
+
+def test_a_slot_that_might_not_start_is_decided_at_its_time(clock):
+    one = Instance(MemoryStateStore(), clock)
+    one.put_job(**scheduled(concurrencyPolicy="FORBID"))
+    clock.set(SLOT)
+    one.tick()
+    one.offer("O1")
+    (first,) = one.launched()                            # the slot's run is still active at the next one
+    clock.set(SLOT + 59)
+    one.tick()
+    assert one.run("a", SLOT_MS + 60_000) is None and one.plugin.wakeup_at == SLOT + 60
+    one.status(first, "FINISHED")                        # ... until it is not: the next slot starts
+    clock.set(SLOT + 60)
+    one.tick()
+    assert one.run("a", SLOT_MS + 60_000)["state"] == "QUEUED"
+
+
+def test_a_slot_claimed_ahead_by_a_leader_that_died_is_launched_at_its_time_and_once(clock):
+    store = MemoryStateStore()
+    one = Instance(store, clock)
+    one.put_job(**scheduled(retries=0))
+    clock.set(SLOT - 1.0)
+    one.tick()
+    one.offer("O1")                                      # staged, then the leader dies before the slot
+    assert not one.launched()
+    clock.set(SLOT - 0.5)
+    two = Instance(store, clock)
+    for call in two.driver.named("reconcile"):           # the master never heard of the staged task
+        for task_id, _ in call[1]:
+            two.driver.emit(TaskStatusUpdated(status(task_id, "GONE", "REASON_RECONCILIATION", uuid=False)))
+    two.fw.step()
+    two.offer("O2")
+    assert not two.launched()                            # not before the slot
+    clock.set(SLOT)
+    two.fw.step()
+    (task_id,) = two.launched()
+    assert key_of(task_id) == f"a:{SLOT_MS}:0" and two.state("a", SLOT_MS) == "STARTING"
+    assert store.list("cron/runs/a") == [str(SLOT_MS)]
 
 
 def test_children_and_retries_follow_statuses(clock):
@@ -248,7 +300,7 @@ def test_failover_launches_each_slot_exactly_once(clock, point, master_answer, e
         assert keys == [f"a:{SLOT_MS}:0", f"a:{SLOT_MS}:0"]   # the lost ACCEPT, then the only real launch
     else:
         assert keys == [f"a:{SLOT_MS}:0"]
-    assert two.run("a", SLOT_MS)["state"] == final
+    assert two.state("a", SLOT_MS) == final
     assert [name for name in store.list("cron/runs/a")] == [str(SLOT_MS)]
 
 
