@@ -11,6 +11,7 @@ task whose kill was lost is killed again when reconciliation reports it alive (i
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import logging
 import queue
@@ -26,7 +27,8 @@ class BackgroundCalls:
     def __init__(self, target: Target, workers: int = 4, timeout: float = 10.0) -> None:
         self.target = target
         self.timeout = timeout
-        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.queue: queue.PriorityQueue = queue.PriorityQueue()   # (rank, sequence, item): ACCEPTs first
+        self._sequence = itertools.count()
         self.sent = self.failed = 0
         self._unwritten = 0                  # ACCEPTs queued and not yet written (or given up)
         self._written = threading.Condition()
@@ -43,7 +45,9 @@ class BackgroundCalls:
         if kind == "ACCEPT":
             with self._written:
                 self._unwritten += 1
-        self.queue.put((kind, body, kind != "ACCEPT"))     # encoded by the worker: the body is not changed after
+        # launches go before kills and acknowledgements queued earlier; encoded by the worker (bodies are not
+        # changed once handed over)
+        self.queue.put((0 if kind == "ACCEPT" else 1, next(self._sequence), (kind, body, kind != "ACCEPT")))
 
     def wait_written(self, timeout: float) -> bool:
         """Block until every ACCEPT queued so far is written (or given up), at most `timeout` seconds; True if
@@ -59,14 +63,14 @@ class BackgroundCalls:
 
     def close(self) -> None:
         for _ in self._threads:
-            self.queue.put(_STOP)
+            self.queue.put((2, next(self._sequence), _STOP))
         for thread in self._threads:
             thread.join(self.timeout)
 
     def _work(self) -> None:
         link = _Link()
         while True:
-            item = self.queue.get()
+            _, _, item = self.queue.get()
             if item is _STOP:
                 break
             kind, body, retry = item

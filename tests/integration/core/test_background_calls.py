@@ -143,3 +143,18 @@ def test_waiting_for_an_accept_the_master_does_not_read_gives_up_at_the_timeout(
             assert 0.3 <= time.monotonic() - started < 1.0
         finally:
             calls.close()
+
+
+def test_accepts_go_before_kills_and_acknowledgements_queued_earlier(server):
+    server.answer.clear()                                # the worker is held by the first call's answer
+    calls = BackgroundCalls(lambda: (server.address, "stream-1", {}), workers=1)
+    try:
+        calls.send({"type": "REVIVE"})
+        wait_until(lambda: len(server.calls) == 1)
+        for kind in ("KILL", "ACKNOWLEDGE", "KILL", "ACCEPT"):
+            calls.send({"type": kind})
+        server.answer.set()
+        wait_until(lambda: calls.sent == 5)
+        assert [c[0] for c in server.calls] == ["REVIVE", "ACCEPT", "KILL", "ACKNOWLEDGE", "KILL"]
+    finally:
+        calls.close()
