@@ -92,6 +92,7 @@ class Engine(OfferRounds):
         self.held: dict[str, dict] = {}     # offers kept (not declined) for demand announced within the lead
         self.pending_refs: set[str] = set()   # demand waiting at the last re-evaluation
         self.staging = Staging()            # ACCEPTs prepared ahead of their launches' `not_before`
+        self.reclaimed_for: set[str] = set()   # due demand that has had the staged offers planned again once
 
     # -- keys --------------------------------------------------------------------------------------------
     @property
@@ -247,12 +248,22 @@ class Engine(OfferRounds):
         self.dirty = False
         if not self.subscribed or self.paused:
             return []
-        refs = {w.ref for w in self.pending_wants(now)}
+        wants = self.pending_wants(now)
+        refs = {w.ref for w in wants}
         fresh, self.pending_refs = bool(refs - self.pending_refs), refs
         has_demand = bool(refs)
-        if has_demand and self.held:          # announced demand has come: launch on the offers kept for it
-            held, self.held = list(self.held.values()), {}
-            return self._on_offers(held, now)
+        self.reclaimed_for &= refs
+        due_new = {w.ref for w in wants if w.due(now)} - self.reclaimed_for
+        reclaim = bool(due_new) and len(self.staging) > 0
+        if has_demand and (self.held or reclaim):   # demand has come: launch on the offers kept for it
+            offers, self.held = list(self.held.values()), {}
+            effects: list[Effect] = []
+            if reclaim:     # launches due now do not wait behind launches staged for later: plan them together
+                self.reclaimed_for |= due_new
+                staged = self.staging.take_all()
+                effects = self._unstage(staged)
+                offers.extend(s.offer for s in staged)
+            return [*effects, *self._on_offers(offers, now)]
         soon = not has_demand and demand_soon(self.expected_demand_at(now), now, self.config.offer_lead_seconds)
         # new demand revives even when not suppressed: REVIVE clears refuse filters and makes the master run an
         # allocation pass now, so freed resources (offered again only at its next periodic pass) come at once
@@ -261,7 +272,7 @@ class Engine(OfferRounds):
             return [Revive()]
         if has_demand or soon:
             return []
-        effects: list[Effect] = []
+        effects = []
         if self.held:
             effects.append(DeclineOffers(tuple(self.held), self.config.idle_refuse_seconds))
             self.held = {}

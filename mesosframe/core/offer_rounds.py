@@ -51,7 +51,7 @@ class OfferRounds:
         later = [w for w in wants if not w.due(now)]
         effects: list[Effect] = []
         notify: list[Effect] = []
-        rest = {o["id"]["value"]: o for o in offers}
+        rest = by_id = {o["id"]["value"]: o for o in offers}
         capped = False
         for batch in (due, later):
             if not batch or not rest:
@@ -68,7 +68,7 @@ class OfferRounds:
                 effects.extend(plan.accepts)
                 notify.extend(self._launched(plan.launches, now))
             else:
-                for staged in stage(plan.accepts, plan.launches, now):
+                for staged in stage(plan.accepts, plan.launches, by_id, now):
                     self.staging.add(staged)
         if rest:
             effects.append(DeclineOffers(tuple(rest), self.config.refuse_seconds))

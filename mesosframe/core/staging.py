@@ -5,7 +5,9 @@ The engine then places it on offers it holds, persists the task records and buil
 that ACCEPT here, `Staged` per offer, until `release_at`. At that time the engine sends only the launches
 whose (plugin, key) the plugin still asks for with the same spec; the others are reverted, and an offer
 left with nothing is declined. Staged launches die with their offers: a rescind, a disconnection or a new
-subscription reverts them, so their keys are free again and the plugin's demand places them anew.
+subscription reverts them, so their keys are free again and the plugin's demand places them anew. They also
+give way to launches due now: new due demand reclaims the staged offers and the round is planned again (due
+first), as a staged offer may hold an agent's whole free resources.
 
 Staged tasks are not yet known to the master, so they are left out of reconciliation (`task_ids`).
 """
@@ -25,6 +27,7 @@ class Staged:
     offer_id: str
     refuse_seconds: float
     launches: tuple[Launch, ...]
+    offer: dict                    # the offer itself: reclaimed for launches due now (`Engine.reevaluate`)
 
     @property
     def task_ids(self) -> tuple[str, ...]:
@@ -47,8 +50,10 @@ class Staged:
         return accept, tuple(dropped)
 
 
-def stage(accepts: Iterable[AcceptOffer], launches: Iterable[Launch], now: float) -> list[Staged]:
-    """Group a round's launches by their offer; each offer is released at its launches' latest `not_before`."""
+def stage(accepts: Iterable[AcceptOffer], launches: Iterable[Launch], offers: Mapping[str, dict],
+          now: float) -> list[Staged]:
+    """Group a round's launches by their offer (`offers` by id); each offer is released at its launches' latest
+    `not_before`."""
     by_offer: dict[str, list[Launch]] = {}
     for launch in launches:
         by_offer.setdefault(launch.offer_id, []).append(launch)
@@ -56,7 +61,7 @@ def stage(accepts: Iterable[AcceptOffer], launches: Iterable[Launch], now: float
     for accept in accepts:
         mine = tuple(by_offer.get(accept.offer_id, ()))
         release_at = max((launch.want.demand.not_before or now for launch in mine), default=now)
-        out.append(Staged(release_at, accept.offer_id, accept.refuse_seconds, mine))
+        out.append(Staged(release_at, accept.offer_id, accept.refuse_seconds, mine, offers[accept.offer_id]))
     return out
 
 

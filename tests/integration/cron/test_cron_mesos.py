@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from mesosframe.local.cluster import LocalCluster
+from schedulers.cron.schedule import format_instant
 from schedulers.cron.server import CronServer
 
 P = "/v1/scheduler"
@@ -71,7 +72,9 @@ def test_a_pt1s_job_fires_every_slot_once_and_on_time(cron, tmp_path):
 def test_chain_runs_in_order(cron, tmp_path):
     server, http = cron
     out = tmp_path / "chain"
-    for spec in (job("chain-a", f"echo a >> {out}", schedule="R//PT2S"),
+    # the first run of a is after its children exist: a success before a child was created does not fire it
+    first = format_instant(time.time() + 2)
+    for spec in (job("chain-a", f"echo a >> {out}", schedule=f"R/{first}/PT2S"),
                  job("chain-b", f"sleep 0.2; echo b >> {out}", parents=["chain-a"]),
                  job("chain-c", f"echo c >> {out}", parents=["chain-b"])):
         route = "dependency" if spec.get("parents") else "iso8601"

@@ -35,6 +35,12 @@ class Ahead(SchedulerPlugin):
             self.keys.pop(task.key, None)
 
 
+def wake(fw) -> None:
+    """As a plugin's own timer would: on the loop, `PluginContext.wake()`."""
+    fw.submit(lambda fw: fw.engine.plugins["cron"].context.wake())
+    fw.step()
+
+
 def staged_on(offer_id: str = "O1", at: float = START + 1.0, **kw):
     plugin = Ahead(run=at)
     fw, driver, clock, log = subscribed([plugin], **kw)
@@ -136,3 +142,39 @@ def test_a_staged_task_runs_its_normal_lifecycle_after_release():
     driver.emit(TaskStatusUpdated(status(task_id, "FINISHED")))
     fw.step()
     assert plugin.keys == {} and len(driver.named("acknowledge")) == 1
+
+
+def test_demand_due_now_takes_back_an_offer_staged_for_later():
+    plugin, fw, driver, clock, _ = staged_on(at=START + 5.0)        # the only offer holds a launch for later
+    plugin.keys["urgent"] = None
+    wake(fw)
+    (accept,) = driver.named("accept")
+    assert accept[1] == "O1" and [k for k, _ in plugin.launched] == ["urgent"]
+    assert [c[0] for c in driver.calls].count("revive") >= 1          # the later launch wants a new offer
+    offered(driver, fw, offer(offer_id="O2"))
+    assert len(driver.named("accept")) == 1                            # staged again, not sent early
+    plugin.keys["urgent2"] = None                                      # new due demand reclaims once more...
+    wake(fw)
+    assert [a[1] for a in driver.named("accept")] == ["O1", "O2"]
+    offered(driver, fw, offer(offer_id="O3"))
+    clock.advance(5.0)
+    fw.step()
+    assert [a[1] for a in driver.named("accept")] == ["O1", "O2", "O3"]
+    assert [k for k, _ in plugin.launched] == ["urgent", "urgent2", "run"]
+
+
+def test_due_demand_that_fits_nowhere_does_not_churn_what_is_staged():
+    plugin, fw, driver, clock, _ = staged_on(at=START + 5.0)
+    plugin.keys["huge"] = None
+    plugin.spec = SPEC                                                 # "huge" below: too big for any offer
+    plugin.demand = lambda now: [Demand(k, TaskSpec(name=k, command="true", cpus=64 if k == "huge" else 1, mem=64),
+                                        not_before=at) for k, at in plugin.keys.items()]
+    wake(fw)
+    puts = len(fw.store.list("frameworks/fw/tasks"))
+    staged = set(fw.engine.staging.task_ids)
+    for _ in range(3):                                                  # further bursts: nothing re-planned
+        wake(fw)
+    assert set(fw.engine.staging.task_ids) == staged and len(fw.store.list("frameworks/fw/tasks")) == puts
+    clock.advance(5.0)
+    fw.step()
+    assert [a[1] for a in driver.named("accept")] == ["O1"]
