@@ -18,6 +18,7 @@ from collections import Counter
 
 from bench._common import cluster_process
 from mesosframe.driver.background import BackgroundCalls
+from schedulers.common.server import settle_heap
 from schedulers.cron.job import Job
 from schedulers.cron.server import CronServer
 from schedulers.cron.schedule import format_instant
@@ -109,6 +110,7 @@ def main() -> int:
     args = parser.parse_args()
     with cluster_process(args.agents, AGENT) as master:
         server = CronServer(master, http_port=0).start()
+        settle_heap()                       # as the `mesosframe cron` process does once started
         accepts = AcceptLog()
         steps: dict[str, list[float]] = {}
         record_steps(server, steps)

@@ -26,6 +26,7 @@ import httpx  # noqa: E402
 from bench._common import cluster_process  # noqa: E402
 from bench.core_launch import AGENT, Many  # noqa: E402
 from mesosframe.core import Framework  # noqa: E402
+from schedulers.common.server import settle_heap  # noqa: E402
 from schedulers.longrun.server import LongrunServer  # noqa: E402
 
 
@@ -98,6 +99,7 @@ def main() -> None:
         floor = floor_seconds(master, n)
         print(f"core floor: {n} tasks RUNNING in {floor:.2f}s ({n / floor:.0f}/s)")
         server = LongrunServer(master, http_port=0, tick_interval=0.1).start()
+        settle_heap()                       # as the `mesosframe longrun` process does once started
         try:
             with httpx.Client(base_url=server.url, timeout=60) as api:
                 while not server.service.leading:

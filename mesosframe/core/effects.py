@@ -44,6 +44,14 @@ class AcceptOffer(Effect):
 
 
 @dataclass(frozen=True)
+class PrepareAccept(Effect):
+    """An ACCEPT staged until later (`core.staging`): the driver may encode it now, so that sending `accept` (the
+    same offer, the same operations object) at its time costs only the write."""
+    accept: AcceptOffer
+    phase = DRIVER
+
+
+@dataclass(frozen=True)
 class DeclineOffers(Effect):
     offer_ids: tuple[str, ...]
     refuse_seconds: float

@@ -22,7 +22,8 @@ from typing import Any, Callable, Sequence
 from mesosframe import calls
 from mesosframe.core.clock import Clock, SystemClock
 from mesosframe.core.effects import (DRIVER, PERSIST, AcceptOffer, Acknowledge, DeclineOffers, DeleteRecord, Effect,
-                                     KillTask, Notify, PutRecord, Reconcile, Revive, Suppress, in_phase_order)
+                                     KillTask, Notify, PrepareAccept, PutRecord, Reconcile, Revive, Suppress,
+                                     in_phase_order)
 from mesosframe.core.engine import Engine, EngineConfig
 from mesosframe.core.events import (Command, Disconnected, Event, FrameworkError, Heartbeat, LeadershipChanged,
                                     Stop, Subscribed, Tick)
@@ -346,6 +347,9 @@ class Framework:
                 launching |= self._accept(effect, persist_failed)
             elif isinstance(effect, DeclineOffers):
                 self._drive(self.driver.decline, effect.offer_ids, effect.refuse_seconds)
+            elif isinstance(effect, PrepareAccept):
+                self._drive(self.driver.prepare_accept, effect.accept.offer_id, effect.accept.operations,
+                            effect.accept.refuse_seconds)
             elif isinstance(effect, KillTask):
                 self._drive(self.driver.kill, effect.task_id, effect.agent_id)
             elif isinstance(effect, Reconcile):

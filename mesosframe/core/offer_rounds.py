@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from mesosframe.core.effects import DeclineOffers, Effect, Notify, PutRecord, Revive, Suppress
+from mesosframe.core.effects import DeclineOffers, Effect, Notify, PrepareAccept, PutRecord, Revive, Suppress
 from mesosframe.core.offers import Launch, RoundPlan, Want, placement_spec, plan_round
 from mesosframe.core.staging import Staged, stage
 from mesosframe.model.task import TaskRecord
@@ -70,6 +70,7 @@ class OfferRounds:
             else:
                 for staged in stage(plan.accepts, plan.launches, by_id, now):
                     self.staging.add(staged)
+                    effects.append(PrepareAccept(staged.accept))
         if rest:
             effects.append(DeclineOffers(tuple(rest), self.config.refuse_seconds))
         if capped:     # what the cap left over fits the remainders: have them offered now, not next pass
@@ -97,10 +98,10 @@ class OfferRounds:
             self.no_match[ref] = reason
             plugin, key = ref.split("/", 1)
             notify.append(Notify(plugin, "on_no_match", (key, reason, now)))
+        specs = {w.ref: w.demand.spec for w in wants} if plan.invalid else {}
         for ref, error in plan.invalid.items():
             plugin, key = ref.split("/", 1)
-            spec = next(w.demand.spec for w in wants if w.ref == ref)
-            self.invalid[ref] = (spec, error)
+            self.invalid[ref] = (specs[ref], error)
             notify.append(Notify(plugin, "on_invalid", (key, error, now)))
         return persist
 

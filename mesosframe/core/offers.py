@@ -72,7 +72,11 @@ def placement_spec(spec: TaskSpec | TaskGroupSpec) -> TaskSpec:
 def check_want(want: Want) -> None:
     """Validate a demand (key, spec(s), constraints); raises ValidationError."""
     want.demand.check(want.plugin)
-    spec = want.demand.spec
+    check_spec(want.demand.spec)
+
+
+def check_spec(spec: TaskSpec | TaskGroupSpec) -> None:
+    """Validate a spec (or a group's specs) and its constraints; raises ValidationError."""
     if isinstance(spec, TaskGroupSpec):
         if not spec.tasks:
             raise ValidationError("a task group needs at least one task", "tasks")
@@ -91,11 +95,37 @@ def constraints_of(spec: TaskSpec) -> tuple[Constraint, ...]:
     return tuple(out)
 
 
-def _request(want: Want) -> TaskRequest:
-    spec = placement_spec(want.demand.spec)
-    needs = ResourceRequest(cpus=spec.cpus, mem=spec.mem, disk=spec.disk, gpus=spec.gpus,
-                            port_count=spec.ports, role=spec.role)
-    return TaskRequest(want.ref, want.group, needs, constraints_of(spec))
+class _PerSpec:
+    """What depends only on a demand's spec, worked out once per spec object in a round (the instances of one
+    app share theirs): its validation, and its resource request with its constraints."""
+
+    def __init__(self) -> None:
+        self._errors: dict[int, ValidationError | None] = {}
+        self._needs: dict[int, tuple[ResourceRequest, tuple[Constraint, ...]]] = {}
+
+    def check(self, want: Want) -> None:
+        """`check_want`, with the spec's part done once per spec; raises ValidationError."""
+        want.demand.check(want.plugin)
+        spec = want.demand.spec
+        if id(spec) not in self._errors:
+            try:
+                check_spec(spec)
+                self._errors[id(spec)] = None
+            except ValidationError as exc:
+                self._errors[id(spec)] = exc
+        error = self._errors[id(spec)]
+        if error is not None:
+            raise error
+
+    def request(self, want: Want) -> TaskRequest:
+        spec = want.demand.spec
+        cached = self._needs.get(id(spec))
+        if cached is None:
+            total = placement_spec(spec)
+            needs = ResourceRequest(cpus=total.cpus, mem=total.mem, disk=total.disk, gpus=total.gpus,
+                                    port_count=total.ports, role=total.role)
+            cached = self._needs[id(spec)] = (needs, constraints_of(total))
+        return TaskRequest(want.ref, want.group, *cached)
 
 
 def dominant_share(cpus: float, mem: float, total_cpus: float, total_mem: float) -> float:
@@ -137,10 +167,11 @@ def plan_round(offers: Sequence[dict], wants: Sequence[Want], *, existing: Itera
     """
     plan = RoundPlan()
     views = [OfferView.from_mesos(o) for o in offers]
+    per_spec = _PerSpec()     # the wants keep their specs alive for the round, so ids are not reused
     valid: list[Want] = []
     for want in wants:
         try:
-            check_want(want)
+            per_spec.check(want)
             valid.append(want)
         except ValidationError as exc:
             plan.invalid[want.ref] = exc
@@ -160,7 +191,7 @@ def plan_round(offers: Sequence[dict], wants: Sequence[Want], *, existing: Itera
     # that fits it waits.
     first_pass = True
     while pending and available:
-        result = place([_request(w) for w in pending], available, placed, policy or FirstFit())
+        result = place([per_spec.request(w) for w in pending], available, placed, policy or FirstFit())
         if first_pass:   # later passes see fewer offers: their misses are not "why it is not placed"
             plan.unplaced.update(result.unplaced)
             first_pass = False
@@ -206,6 +237,6 @@ def _launch(want: Want, offer_id: str, agent_id: str, hostname: str, resources: 
                                            ports=ports)
         return Launch(want, ids, offer_id, agent_id, hostname, calls.launch_group(executor, infos))
     task_id = new_id(prefix)
-    info = build_task_info(spec, task_id, agent_id, resources=resources, ports=ports)
+    info = build_task_info(spec, task_id, agent_id, resources=resources, ports=ports, validated=True)
     return Launch(want, (task_id,), offer_id, agent_id, hostname, calls.launch([info]))
 

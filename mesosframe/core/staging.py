@@ -28,6 +28,7 @@ class Staged:
     refuse_seconds: float
     launches: tuple[Launch, ...]
     offer: dict                    # the offer itself: reclaimed for launches due now (`Engine.reevaluate`)
+    accept: AcceptOffer            # as planned (and prepared by the driver): sent as it is if nothing is dropped
 
     @property
     def task_ids(self) -> tuple[str, ...]:
@@ -45,6 +46,8 @@ class Staged:
                 dropped.extend(launch.task_ids)
         if not kept:
             return None, tuple(dropped)
+        if not dropped:
+            return self.accept, ()
         accept = AcceptOffer(self.offer_id, tuple(launch.operation for launch in kept), self.refuse_seconds,
                              tuple(task_id for launch in kept for task_id in launch.task_ids))
         return accept, tuple(dropped)
@@ -61,7 +64,7 @@ def stage(accepts: Iterable[AcceptOffer], launches: Iterable[Launch], offers: Ma
     for accept in accepts:
         mine = tuple(by_offer.get(accept.offer_id, ()))
         release_at = max((launch.want.demand.not_before or now for launch in mine), default=now)
-        out.append(Staged(release_at, accept.offer_id, accept.refuse_seconds, mine, offers[accept.offer_id]))
+        out.append(Staged(release_at, accept.offer_id, accept.refuse_seconds, mine, offers[accept.offer_id], accept))
     return out
 
 

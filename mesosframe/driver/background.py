@@ -37,11 +37,12 @@ class BackgroundCalls:
         for thread in self._threads:
             thread.start()
 
-    def send(self, body: dict) -> None:
-        """Queue one call body (`mesosframe.calls.acknowledge`, `.kill` or `.accept`). A call that fails on a
-        kept-alive connection is retried once on a fresh one, except ACCEPT: it is not idempotent (a second
-        ACCEPT of a used offer would have the master report the launched tasks as dropped)."""
-        kind = body.get("type", "?")
+    def send(self, body: dict | bytes, kind: str | None = None) -> None:
+        """Queue one call body (`mesosframe.calls.acknowledge`, `.kill` or `.accept`), or its JSON already
+        encoded (then say its `kind`). A call that fails on a kept-alive connection is retried once on a fresh
+        one, except ACCEPT: it is not idempotent (a second ACCEPT of a used offer would have the master report
+        the launched tasks as dropped)."""
+        kind = kind or body.get("type", "?")    # type: ignore[union-attr]
         if kind == "ACCEPT":
             with self._written:
                 self._unwritten += 1
@@ -81,7 +82,8 @@ class BackgroundCalls:
                     unwritten[0] = False
                     self._accept_done()
             try:
-                self._deliver(link, kind, json.dumps(body).encode(), retry, written)
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self._deliver(link, kind, data, retry, written)
             finally:
                 written()           # given up: no longer waited for
         link.close()

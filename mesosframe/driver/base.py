@@ -40,6 +40,10 @@ class MesosDriver(Protocol):
 
     def suppress(self, roles: Sequence[str] = ()) -> None: ...
 
+    def prepare_accept(self, offer_id: str, operations: Sequence[dict], refuse_seconds: float) -> None:
+        """May encode an ACCEPT ahead of its time: a later `accept` of the same offer with the same `operations`
+        object then sends what was prepared. Raises `NotSubscribedError` without a subscription."""
+
     def wait_sent(self, timeout: float) -> None:
         """Return once every ACCEPT handed over so far is written to the master (or failed), or after `timeout`
         seconds: a driver that sends in the background lets the caller give way to its launches."""

@@ -59,6 +59,9 @@ class FakeDriver:
     def kill(self, task_id: str, agent_id: str | None = None) -> None:
         self._call("kill", task_id, agent_id)
 
+    def prepare_accept(self, offer_id: str, operations: Sequence[dict], refuse_seconds: float) -> None:
+        """Nothing to prepare: calls are recorded when made."""
+
     def wait_sent(self, timeout: float) -> None:
         """Calls are recorded at once: nothing to wait for."""
 

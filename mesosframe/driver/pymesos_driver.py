@@ -12,6 +12,7 @@ digest credentials) finds the leading master and pymesos is given `host:port`, r
 from __future__ import annotations
 
 import http.client
+import json
 import logging
 import re
 import signal
@@ -167,6 +168,7 @@ class PyMesosDriver:
         self._framework_info: dict = {}
         self._subscribed = False
         self._background: BackgroundCalls | None = None
+        self._prepared: dict[str, tuple[Sequence[dict], float, bytes]] = {}   # offer id -> encoded ACCEPT
 
     @property
     def subscribed(self) -> bool:
@@ -175,6 +177,7 @@ class PyMesosDriver:
     def start(self, sink: EventSink, framework_info: dict) -> None:
         self.sink = sink
         self._framework_info = dict(framework_info)
+        self._prepared.clear()
         address = self._resolve()
         self._driver = _Driver(_Callbacks(self), dict(self._framework_info), address, use_addict=False,
                                implicit_acknowledgements=False, principal=self.principal, secret=self.secret,
@@ -272,9 +275,22 @@ class PyMesosDriver:
         """Queued to the background workers, so the loop goes on while the master works through the launches.
         Raises `NotSubscribedError` (nothing sent) without a subscription; once queued, a send that fails
         has an unknown outcome, which reconciliation settles (a launch the master never saw comes back LOST)."""
-        self._in_background(calls.accept(self._framework_id(), [offer_id], operations, refuse_seconds))
+        framework_id = self._framework_id()
+        prepared = self._prepared.pop(offer_id, None)
+        if prepared is not None and prepared[0] is operations and prepared[1] == refuse_seconds:
+            self._in_background(prepared[2], "ACCEPT")
+        else:
+            self._in_background(calls.accept(framework_id, [offer_id], operations, refuse_seconds))
+
+    def prepare_accept(self, offer_id: str, operations: Sequence[dict], refuse_seconds: float) -> None:
+        """Encode the ACCEPT now (see `MesosDriver.prepare_accept`); dropped when the offer is declined or a new
+        subscription starts."""
+        body = calls.accept(self._framework_id(), [offer_id], operations, refuse_seconds)
+        self._prepared[offer_id] = (operations, refuse_seconds, json.dumps(body).encode())
 
     def decline(self, offer_ids: Sequence[str], refuse_seconds: float) -> None:
+        for offer_id in offer_ids:
+            self._prepared.pop(offer_id, None)
         self._send(calls.decline(self._framework_id(), offer_ids, refuse_seconds))
 
     def kill(self, task_id: str, agent_id: str | None = None) -> None:
@@ -289,10 +305,10 @@ class PyMesosDriver:
         if self._background is not None:
             self._background.wait_written(timeout)
 
-    def _in_background(self, body: dict) -> None:
+    def _in_background(self, body: dict | bytes, kind: str | None = None) -> None:
         if self._background is None:
-            raise NotSubscribedError(f"{body['type']} not sent: driver not started")
-        self._background.send(body)
+            raise NotSubscribedError(f"{kind or body['type']} not sent: driver not started")  # type: ignore[index]
+        self._background.send(body, kind)
 
     def reconcile(self, tasks: Sequence[tuple[str, str | None]]) -> None:
         self._send(calls.reconcile(self._framework_id(), tasks))

@@ -181,9 +181,11 @@ def _port_env(ports: Sequence[int]) -> dict[str, str]:
 
 
 def build_task_info(spec: TaskSpec, task_id: str, agent_id: str, resources: list[dict[str, Any]] | None = None,
-                    ports: Sequence[int] = ()) -> dict[str, Any]:
-    """A validated TaskInfo for `spec` on `agent_id` (raises ValidationError)."""
-    validate(spec)
+                    ports: Sequence[int] = (), validated: bool = False) -> dict[str, Any]:
+    """A validated TaskInfo for `spec` on `agent_id` (raises ValidationError). `validated=True`: the caller
+    has already passed this spec through `validate` (the core does it once per spec in a round)."""
+    if not validated:
+        validate(spec)
     if resources is None:
         resources = spec_resources(spec, ports)
     elif not ports:

@@ -21,6 +21,7 @@ import threading
 from typing import Any, Callable
 
 from mesosframe.errors import ConfigurationError
+from schedulers.common.server import settle_heap
 
 __all__ = ["add_server_options", "add_auth_options", "read_secret", "http_auth", "serve", "read_json_input"]
 
@@ -88,6 +89,7 @@ def serve(args: argparse.Namespace, label: str, server_class: Callable[..., Any]
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server.start()
+    settle_heap()
     print(f"{label} API on {server.url} (master {args.master})", flush=True)
     try:
         while not stop.wait(0.5):

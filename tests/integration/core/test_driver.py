@@ -97,3 +97,45 @@ def next_event(events: queue.Queue, kind: type, timeout: float = 10.0):
         if isinstance(event, kind):
             return event
     raise AssertionError(f"no {kind.__name__} event")
+
+
+class Later(SchedulerPlugin):
+    """Wants one task, not before `at`: the core stages its launch on the first offer."""
+    name = "later"
+    state = None
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def demand(self, now):
+        spec = TaskSpec(name="later", command="true", cpus=0.1, mem=16, labels={"mesosframe.sim/duration": "0.1"})
+        return [] if self.state else [Demand("later", spec, not_before=self.at)]
+
+    def on_status(self, task, now):
+        if TaskState(task.state).is_terminal:
+            self.state = task.state
+
+    def is_done(self):
+        return self.state is not None
+
+
+def test_a_staged_accept_is_encoded_ahead_and_written_at_its_time(monkeypatch):
+    from mesosframe.driver.background import BackgroundCalls
+    sent: list[tuple[float, bool]] = []
+    send = BackgroundCalls.send
+
+    def spy(self, body, kind=None):
+        if (kind or body.get("type")) == "ACCEPT":
+            sent.append((time.time(), isinstance(body, bytes)))
+        send(self, body, kind)
+    monkeypatch.setattr(BackgroundCalls, "send", spy)
+    with LocalCluster(agents=0, simulated_agents=1) as cluster:
+        plugin = Later(time.time() + 3.0)
+        fw = Framework("later", [plugin], master=cluster.master_address).start()
+        try:
+            assert fw.run_until_done(timeout=30), fw.error
+            assert plugin.state == "FINISHED"
+        finally:
+            fw.stop(failover=False)
+    (at, prepared), = sent
+    assert prepared and plugin.at <= at < plugin.at + 1.0
