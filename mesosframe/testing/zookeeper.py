@@ -6,7 +6,6 @@ kazoo client's session for real, the classic way: a second client joins the sess
 """
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
