@@ -109,7 +109,7 @@ class Engine(OfferRounds):
     def recover(self, framework_id: str | None, records: Sequence[TaskRecord]) -> list[Effect]:
         """Start leading with the persisted framework ID and task records; plugins get `recover`."""
         self.framework_id = framework_id
-        self.staging = Staging()
+        self.staging, self.reclaimed_for = Staging(), set()
         self.records = {r.task_id: r for r in records}
         self.active = {}
         for r in records:

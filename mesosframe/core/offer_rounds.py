@@ -27,6 +27,8 @@ class OfferRounds:
     """Offer handling of `Engine` (see the module docstring)."""
 
     def _on_offers(self: Engine, offers: Sequence[dict], now: float) -> list[Effect]:
+        """One round: hold the offers for announced demand, or place the pending demand on them (due launches
+        ACCEPTed now, later ones staged) and decline the rest."""
         if not self.subscribed or self.paused or not offers:
             return []
         wants = self.pending_wants(now)
@@ -38,11 +40,11 @@ class OfferRounds:
         ids = tuple(o["id"]["value"] for o in offers)
         self.remember_agents(offers)
         if not wants:
-            effects: list[Effect] = [DeclineOffers(ids, self.config.idle_refuse_seconds)]
+            idle: list[Effect] = [DeclineOffers(ids, self.config.idle_refuse_seconds)]
             if self.suppressed is not True:
                 self.suppressed = True
-                effects.append(Suppress())
-            return effects
+                idle.append(Suppress())
+            return idle
         live = {w.ref for w in wants}
         self.no_match = {ref: reason for ref, reason in self.no_match.items() if ref in live}
         # launches due now first, on every offer; demand announced ahead (`not_before`) on the offers left,
@@ -79,7 +81,8 @@ class OfferRounds:
         self.dirty = True
         return [*effects, *notify]
 
-    def _record_round(self: Engine, plan: RoundPlan, wants: Sequence[Want], now: float, notify: list[Effect]) -> list[Effect]:
+    def _record_round(self: Engine, plan: RoundPlan, wants: Sequence[Want], now: float,
+                      notify: list[Effect]) -> list[Effect]:
         """Record the round's launches (task records, keys taken); returns their PutRecords and adds the
         no-match and invalid notifications to `notify`."""
         persist: list[Effect] = []

@@ -3,9 +3,11 @@ connection.
 
 Mesos has no batched acknowledgement or kill, and pymesos sends every call on one connection under one lock, so
 one round trip per status update (or per instance of a rolling restart, or the master's work on every launch
-of an ACCEPT) would bound the core loop's throughput. The loop hands a call over only after its cause is persisted (so "persist, then call" holds);
-the workers send it. A call that fails is dropped and logged: the agent resends an unacknowledged update, and a
-task whose kill was lost is killed again when reconciliation reports it alive (its goal is STOPPED).
+of an ACCEPT) would bound the core loop's throughput. The loop hands a call over only after its cause is
+persisted (so "persist, then call" holds); the workers send it, ACCEPTs before the calls queued earlier, and
+`wait_written` lets the loop wait until its ACCEPTs are written. A call that fails is dropped and logged: the
+agent resends an unacknowledged update, and a task whose kill was lost is killed again when reconciliation
+reports it alive (its goal is STOPPED).
 `target()` gives the current (master "host:port", stream id, extra headers) or None.
 """
 from __future__ import annotations
@@ -75,26 +77,23 @@ class BackgroundCalls:
             if item is _STOP:
                 break
             kind, body, retry = item
-            unwritten = [kind == "ACCEPT"]
-
-            def written() -> None:
-                if unwritten[0]:
-                    unwritten[0] = False
-                    self._accept_done()
+            written = False
             try:
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self._deliver(link, kind, data, retry, written)
+                written = self._deliver(link, kind, data, retry)
             finally:
-                written()           # given up: no longer waited for
+                if kind == "ACCEPT" and not written:
+                    self._accept_done()     # given up: no longer waited for
         link.close()
 
-    def _deliver(self, link: "_Link", kind: str, data: bytes, retry: bool, written: Callable[[], None]) -> None:
+    def _deliver(self, link: "_Link", kind: str, data: bytes, retry: bool) -> bool:
+        """Send one call; True if it was written (an ACCEPT is reported written then, before its answer)."""
         target = self.target()
         if target is None:
             self.failed += 1
             if kind != "ACKNOWLEDGE":      # the agent resends updates; a lost launch or kill is worth a line
                 log.warning("background_call_dropped type=%s: not subscribed", kind)
-            return
+            return False
         master, stream_id, headers = target
         if link.conn is not None and link.opened_for != (master, stream_id):   # a new subscription: maybe a new master
             link.close()
@@ -106,26 +105,28 @@ class BackgroundCalls:
                 host, port = master.rsplit(":", 1)
                 link.conn = http.client.HTTPConnection(host, int(port), timeout=self.timeout)
                 link.opened_for = (master, stream_id)
-            was_written = False
+            written = False
             try:
                 self._write(link.conn, data, headers)
-                was_written = True
-                written()
+                written = True
+                if kind == "ACCEPT":
+                    self._accept_done()
                 status, text = self._read(link.conn)
             except (OSError, http.client.HTTPException) as exc:
                 link.close()
-                if fresh or (was_written and not retry):
+                if fresh or (written and not retry):    # an ACCEPT is never written twice
                     log.warning("background_call_failed type=%s error=%s", kind, exc)
                     self.failed += 1
-                    return
+                    return written
                 continue
             if 200 <= status < 300:
                 self.sent += 1
             else:
                 log.warning("background_call_rejected type=%s status=%d body=%s", kind, status, text[:200])
                 self.failed += 1
-            return
+            return True
         self.failed += 1
+        return False
 
     @staticmethod
     def _read(conn: http.client.HTTPConnection) -> tuple[int, str]:

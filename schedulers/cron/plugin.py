@@ -12,8 +12,8 @@ Every method runs on the core loop thread. The plugin drives a `CronEngine` over
   This holds after a failover too: a claimed slot is never launched before its time.
 * The core persists the task record (with that key) before the ACCEPT, then calls `on_launched`, which moves
   the run to STARTING in memory (the ledger gets it with the run's next state: the core's record is the
-  durable evidence of the launch, so a store write per launch is saved). `on_status` feeds task states to the engine; the engine's kills are sent with
-  `PluginContext.kill`.
+  durable evidence of the launch, so a store write per launch is saved). `on_status` feeds task states to
+  the engine; the engine's kills are sent with `PluginContext.kill`.
 
 Exactly once after a failover (`recover`, with the core's persisted task records): the ledger says which runs
 are active and which attempt each is on; the core record with the attempt's key (if any) says whether its

@@ -27,8 +27,8 @@ from enum import Enum
 from .job import ConcurrencyPolicy, Job
 from .schedule import Schedule
 
-__all__ = ["RunState", "RunKind", "Run", "RunTable", "RunPolicy", "Launched", "TaskUpdate", "Tick", "KillRequested",
-           "MarkedSuccess", "LaunchTask", "KillTask", "RecordOutcome", "apply", "DuePlan", "plan_due",
+__all__ = ["RunState", "RunKind", "Run", "RunTable", "RunPolicy", "Launched", "TaskUpdate", "Tick",
+           "KillRequested", "MarkedSuccess", "LaunchTask", "KillTask", "RecordOutcome", "apply", "DuePlan", "plan_due",
            "Admission", "admit", "ACTIVE", "TERMINAL", "task_id_for", "parse_task_id"]
 
 

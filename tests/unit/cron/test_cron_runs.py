@@ -5,8 +5,8 @@ import pytest
 
 from schedulers.cron.job import ConcurrencyPolicy
 from schedulers.cron.runs import (Admission, KillRequested, KillTask, Launched, LaunchTask, MarkedSuccess,
-                                  RecordOutcome, Run, RunPolicy, RunState, TaskUpdate, Tick, admit, apply,
-                                  parse_task_id, plan_due, task_id_for)
+                                  RecordOutcome, Run, RunPolicy, RunState, RunTable, TaskUpdate, Tick, admit,
+                                  apply, parse_task_id, plan_due, task_id_for)
 from schedulers.cron.schedule import parse_schedule
 
 T0 = 1_717_243_200.0  # 2024-06-01T12:00:00Z
@@ -157,3 +157,24 @@ def test_plan_due_keeps_only_a_bounded_list_of_old_slots(deadline, coalesced, mi
 ])
 def test_admission(policy, active, expected):
     assert admit(policy, active) is expected
+
+
+@pytest.mark.parametrize("steps,retry,deadline", [
+    ([], None, None),
+    ([("a", 30.0, None), ("b", 20.0, 50.0)], 20.0, 50.0),
+    ([("a", 30.0, None), ("b", 20.0, None), ("b", None, 40.0)], 30.0, 40.0),     # b's retry replaced
+    ([("a", 30.0, None), ("b", 20.0, None), ("b", None, None)], 30.0, None),
+    ([("a", 30.0, None), ("b", 20.0, 10.0), ("-b", None, None)], 30.0, None),    # b removed
+    ([("a", 30.0, None), ("-a", None, None), ("a", 30.0, None)], 30.0, None),    # removed and back, same time
+    ([("a", 30.0, None), ("a", 35.0, None), ("a", 30.0, None)], 30.0, None),     # back to an earlier time
+])
+def test_run_table_knows_the_earliest_retry_and_deadline(steps, retry, deadline):
+    table = RunTable()
+    for name, retry_at, due in steps:
+        if name.startswith("-"):
+            table.pop(name[1:])
+        else:
+            table[name] = Run(name, 0, retry_at=retry_at, deadline=due)
+    assert (table.earliest("retry_at"), table.earliest("deadline")) == (retry, deadline)
+    expected = [r.retry_at for r in table.values() if r.retry_at is not None]
+    assert table.earliest("retry_at") == (min(expected) if expected else None)
