@@ -69,12 +69,6 @@ def placement_spec(spec: TaskSpec | TaskGroupSpec) -> TaskSpec:
     return spec.total() if isinstance(spec, TaskGroupSpec) else spec
 
 
-def check_want(want: Want) -> None:
-    """Validate a demand (key, spec(s), constraints); raises ValidationError."""
-    want.demand.check(want.plugin)
-    check_spec(want.demand.spec)
-
-
 def check_spec(spec: TaskSpec | TaskGroupSpec) -> None:
     """Validate a spec (or a group's specs) and its constraints; raises ValidationError."""
     if isinstance(spec, TaskGroupSpec):
@@ -104,7 +98,7 @@ class _PerSpec:
         self._needs: dict[int, tuple[ResourceRequest, tuple[Constraint, ...]]] = {}
 
     def check(self, want: Want) -> None:
-        """`check_want`, with the spec's part done once per spec; raises ValidationError."""
+        """Validate a demand (key, then its spec's part once per spec); raises ValidationError."""
         want.demand.check(want.plugin)
         spec = want.demand.spec
         if id(spec) not in self._errors:

@@ -24,11 +24,13 @@ from mesosframe.core.offers import Launch
 class Staged:
     """The ACCEPT of one offer, to be sent at `release_at` (the latest `not_before` of its launches)."""
     release_at: float
-    offer_id: str
-    refuse_seconds: float
     launches: tuple[Launch, ...]
     offer: dict                    # the offer itself: reclaimed for launches due now (`Engine.reevaluate`)
     accept: AcceptOffer            # as planned (and prepared by the driver): sent as it is if nothing is dropped
+
+    @property
+    def offer_id(self) -> str:
+        return self.accept.offer_id
 
     @property
     def task_ids(self) -> tuple[str, ...]:
@@ -48,7 +50,7 @@ class Staged:
             return None, tuple(dropped)
         if not dropped:
             return self.accept, ()
-        accept = AcceptOffer(self.offer_id, tuple(launch.operation for launch in kept), self.refuse_seconds,
+        accept = AcceptOffer(self.offer_id, tuple(launch.operation for launch in kept), self.accept.refuse_seconds,
                              tuple(task_id for launch in kept for task_id in launch.task_ids))
         return accept, tuple(dropped)
 
@@ -64,7 +66,7 @@ def stage(accepts: Iterable[AcceptOffer], launches: Iterable[Launch], offers: Ma
     for accept in accepts:
         mine = tuple(by_offer.get(accept.offer_id, ()))
         release_at = max((launch.want.demand.not_before or now for launch in mine), default=now)
-        out.append(Staged(release_at, accept.offer_id, accept.refuse_seconds, mine, offers[accept.offer_id], accept))
+        out.append(Staged(release_at, mine, offers[accept.offer_id], accept))
     return out
 
 

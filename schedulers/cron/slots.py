@@ -30,14 +30,18 @@ class SlotPlanning:
         for run_id in list(self.runs):
             effects += self._apply(self.runs[run_id], Tick(), now)
         plans = []
+        active: dict[str, list[Run]] = {}      # each job's active runs (a job's plan changes only its own)
+        for run in self.runs.values():
+            active.setdefault(run.job, []).append(run)
         for name in sorted(self.schedules):
             slot = self._next_slot(name)
             if slot is None or slot > now + ahead:
                 continue
+            runs = active.get(name, [])
             if slot <= now:
-                plans.append(self._plan(name, now, effects))
-            elif self._starts_early(name):
-                plans.append(self._plan(name, slot, effects))
+                plans.append(self._plan(name, now, runs, effects))
+            elif self._starts_early(name, runs):
+                plans.append(self._plan(name, slot, runs, effects))
         plans = [p for p in plans if p is not None]
         self.ledger.claim([run for _, _, new in plans for run in new])
         for name, cursor, new in plans:
@@ -52,12 +56,11 @@ class SlotPlanning:
             self._slots_min = None
         return effects
 
-    def _starts_early(self: CronEngine, name: str) -> bool:
+    def _starts_early(self: CronEngine, name: str, active: list[Run]) -> bool:
         """Whether the job's next slot may be claimed before its time: it would START whatever happens until
-        then (enabled; no active run, or concurrency ALLOW)."""
+        then (enabled; no `active` run, or concurrency ALLOW)."""
         job = self.jobs[name]
-        return not job.disabled and admit(job.policy, [r for r in self.runs.values() if r.job == name]) \
-            is Admission.START
+        return not job.disabled and admit(job.policy, active) is Admission.START
 
     def next_wakeup(self: CronEngine, now: float, ahead: float = 0.0) -> float | None:
         """The earliest time `tick` has something to do: a slot (`ahead` before it, unless that has passed and
@@ -92,8 +95,10 @@ class SlotPlanning:
                                                schedule.next_run(cursor if cursor is not None else -1.0))
         return cached[2]
 
-    def _plan(self: CronEngine, name: str, now: float, effects: list) -> tuple[str, float, list[Run]] | None:
-        """The runs to claim for the job's due slots and its new cursor (kills for REPLACE go to `effects`)."""
+    def _plan(self: CronEngine, name: str, now: float, active: list[Run],
+              effects: list) -> tuple[str, float, list[Run]] | None:
+        """The runs to claim for the job's due slots and its new cursor, given its `active` runs (kills for
+        REPLACE go to `effects`)."""
         job = self.jobs[name]
         deadline = job.startingDeadlineSeconds
         plan = plan_due(self.schedules[name], self.cursors.get(name), now, deadline)
@@ -106,7 +111,6 @@ class SlotPlanning:
                for i, slot in enumerate(plan.missed)]
         if plan.run is not None:
             run = Run(name, int(round(plan.run * 1000)), coalesced=plan.coalesced_count)
-            active = [r for r in self.runs.values() if r.job == name]
             admission = admit(job.policy, active)
             if job.disabled:
                 run = dataclasses.replace(run, state=RunState.SKIPPED, ended=now, reason="job disabled")
