@@ -12,7 +12,6 @@ import json
 import math
 import statistics
 import sys
-import threading
 import time
 from collections import Counter
 
@@ -62,26 +61,22 @@ class AcceptLog:
     def __init__(self) -> None:
         self.writes: list[tuple[float, float | None, bytes]] = []     # (sent, answered, body)
         self.launches = 0
-        write, read = BackgroundCalls._write, BackgroundCalls._read
-        last = threading.local()
+        self._index: dict[int, int] = {}      # id of an ACCEPT call -> its row in `writes`
 
-        def timed_write(conn, data, headers):
-            write(conn, data, headers)
+        def written(calls):
             now = time.time()
-            last.index = None
-            if data.startswith(b'{"type": "ACCEPT"'):
-                last.index = len(self.writes)
-                self.writes.append((now, None, data))
-                self.launches += data.count(b'"task_id"')
+            for call in calls:
+                if call.kind == "ACCEPT":
+                    self._index[id(call)] = len(self.writes)
+                    self.writes.append((now, None, call.body))
+                    self.launches += call.body.count(b'"task_id"')
 
-        def timed_read(conn):
-            result = read(conn)
-            index = getattr(last, "index", None)
+        def answered(call, status):
+            index = self._index.pop(id(call), None)
             if index is not None:
                 sent, _, data = self.writes[index]
                 self.writes[index] = (sent, time.time(), data)
-            return result
-        BackgroundCalls._write, BackgroundCalls._read = staticmethod(timed_write), staticmethod(timed_read)
+        BackgroundCalls.written, BackgroundCalls.answered = staticmethod(written), staticmethod(answered)
 
     def by_key(self) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
         """Per demand key: when ACCEPTs launching it were sent, and when they were answered."""

@@ -3,7 +3,8 @@
 One LocalCluster (own process) of simulated agents. First the floor: a bare plugin launches N tasks and
 the time until all are RUNNING is taken (then it is torn down). Then the longrun scheduler (in process,
 REST API on loopback): deploy an N-instance app until its deployment is over (all RUNNING and healthy), a
-rolling restart with minimumHealthCapacity 0.9 (maximumOverCapacity at Marathon's default, 1.0) until over,
+rolling restart with minimumHealthCapacity 0.9 (maximumOverCapacity at Marathon's default, 1.0) until over
+(as a client learns it: the deployment_success event on `/v2/events`; checked through the API afterwards),
 and GET /v2/apps latency (p50/p99) with those N instances. After the deploy and the restart, a phase breakdown (seconds since the
 request, first..last, from the scheduler's own events as it publishes them): launches sent (TASK_STAGING), RUNNING
 seen, kills decided, KILLED seen, the deployment's end, and when the bench saw it.
@@ -13,6 +14,7 @@ seen, kills decided, KILLED seen, the deployment's end, and when the bench saw i
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import threading
@@ -77,15 +79,44 @@ class Phases:
         return "\n".join(rows + [f"    {'bench saw it':16s} {done - self.start:6.2f}s"])
 
 
-def wait_idle(api: httpx.Client, n: int, version: str | None = None, timeout: float = 600.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not api.get("/v2/deployments").json():
-            app = api.get("/v2/apps/bench").json()["app"]
-            if app["tasksRunning"] == n and (version is None or app["version"] == version):
-                return
-        time.sleep(0.02)
-    raise SystemExit("the deployment did not finish")
+class DeploymentsOver:
+    """Follows `/v2/events?event_type=deployment_success` (as Marathon clients learn that a deployment is over)
+    and notes when each deployment's success arrived."""
+
+    def __init__(self, url: str) -> None:
+        self.over: dict[str, float] = {}
+        self._arrived = threading.Condition()
+        self._client = httpx.Client(base_url=url, timeout=None)
+        self._listening = threading.Event()
+        threading.Thread(target=self._follow, daemon=True).start()
+        if not self._listening.wait(10):
+            raise SystemExit("the event stream did not open")
+
+    def _follow(self) -> None:
+        with self._client.stream("GET", "/v2/events", params={"event_type": "deployment_success"},
+                                 headers={"Accept": "text/event-stream"}) as stream:
+            stream.raise_for_status()
+            self._listening.set()
+            for line in stream.iter_lines():
+                event = json.loads(line[5:]) if line.startswith("data:") else {}
+                if event.get("eventType") == "deployment_success":
+                    with self._arrived:
+                        self.over[event["id"]] = time.perf_counter()
+                        self._arrived.notify_all()
+
+    def wait(self, deployment_id: str, timeout: float = 600.0) -> float:
+        """When the deployment's success arrived (perf_counter)."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: deployment_id in self.over, timeout):
+                raise SystemExit(f"deployment {deployment_id} did not finish")
+            return self.over[deployment_id]
+
+
+def check_done(api: httpx.Client, n: int, version: str | None = None) -> None:
+    """After the clock: the app has `n` tasks running, of `version` if given, and no deployment is left."""
+    app = api.get("/v2/apps/bench").json()["app"]
+    if api.get("/v2/deployments").json() or app["tasksRunning"] != n or version not in (None, app["version"]):
+        raise SystemExit(f"the deployment ended with {app['tasksRunning']} of {n} running")
 
 
 def main() -> None:
@@ -99,7 +130,8 @@ def main() -> None:
         floor = floor_seconds(master, n)
         print(f"core floor: {n} tasks RUNNING in {floor:.2f}s ({n / floor:.0f}/s)")
         server = LongrunServer(master, http_port=0, tick_interval=0.1).start()
-        settle_heap()                       # as the `mesosframe longrun` process does once started
+        server.warm_up()                    # as the `mesosframe longrun` process does once started
+        settle_heap()
         try:
             with httpx.Client(base_url=server.url, timeout=60) as api:
                 while not server.service.leading:
@@ -110,18 +142,20 @@ def main() -> None:
                        "upgradeStrategy": {"minimumHealthCapacity": 0.9}}
                 phases = Phases()
                 server.service.bus.tap(phases)
+                over = DeploymentsOver(server.url)
                 start = time.perf_counter()
                 phases.reset()
-                api.post("/v2/apps", json=app).raise_for_status()
-                wait_idle(api, n)
-                deploy = time.perf_counter() - start
+                created = api.post("/v2/apps", json=app)
+                created.raise_for_status()
+                deploy = over.wait(created.headers["Marathon-Deployment-Id"]) - start
+                check_done(api, n)
                 print(f"deploy {n} instances: {deploy:.2f}s = {deploy / floor:.2f}x the floor")
                 print(phases.report(start + deploy))
                 start = time.perf_counter()
                 phases.reset()
                 result = api.post("/v2/apps/bench/restart").json()
-                wait_idle(api, n, result["version"])
-                restart = time.perf_counter() - start
+                restart = over.wait(result["deploymentId"]) - start
+                check_done(api, n, result["version"])
                 print(f"rolling restart (min health 0.9, over 1.0): {restart:.2f}s = {restart / floor:.2f}x the floor")
                 print(phases.report(start + restart))
                 samples = []

@@ -89,6 +89,7 @@ def serve(args: argparse.Namespace, label: str, server_class: Callable[..., Any]
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server.start()
+    server.warm_up()
     settle_heap()
     print(f"{label} API on {server.url} (master {args.master})", flush=True)
     try:

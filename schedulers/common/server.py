@@ -5,28 +5,32 @@ uvicorn from a thread on a socket bound at construction.
     settle_heap(): after start-up, keep the long-lived objects out of full garbage collections
     SchedulerServer(master, *, zk, http_port, hostname, name, zk_session_timeout)
         .url, .address, .port, .ha (ZooKeeperHA or None), .framework, .api (set by the subclass)
-        .start() -> self; .wait(); .stop(failover=True)
+        .start() -> self; .warm_up(); .wait(); .stop(failover=True)
     FrameworkThread(framework, name, log, failure_event): a daemon thread that submits work to the core loop
 
-A subclass builds its framework (with `framework_options(...)`) and API, calls `serve_api(asgi_app)`, and
+A subclass builds its framework (with `framework_options(...)`) and API, calls `serve_api(asgi_app,
+auth_header)`, lists a few cheap GET paths that reach each of its routers in `warm_paths`, and
 overrides the hooks `start_workers`, `stop_workers`, `before_leadership_event(kind)` and
 `after_leadership_event(kind)` (kind: the election event's name, e.g. "ELECTED", "LOST", "RESUMED").
 """
 from __future__ import annotations
 
 import asyncio
+import base64
 import gc
 import logging
 import socket
 import threading
 from typing import Any, Callable, Self
 
+import httpx
 import uvicorn
 
 from mesosframe.core.framework import Framework
 from mesosframe.errors import MesosframeError
+from schedulers.common.proxy import PROXIED
 
-__all__ = ["SchedulerServer", "FrameworkThread", "settle_heap"]
+__all__ = ["SchedulerServer", "FrameworkThread", "settle_heap", "api_authorization"]
 
 
 def settle_heap() -> int:
@@ -38,6 +42,13 @@ def settle_heap() -> int:
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
+
+
+def api_authorization(basic_auth: tuple[str, str] | None, bearer_token: str | None) -> str | None:
+    """The Authorization header value that an API configured with these credentials accepts, or None."""
+    if basic_auth:
+        return "Basic " + base64.b64encode(f"{basic_auth[0]}:{basic_auth[1]}".encode()).decode()
+    return f"Bearer {bearer_token}" if bearer_token else None
 
 
 class FrameworkThread:
@@ -103,9 +114,12 @@ class SchedulerServer:
             options["election"] = self._election
         return options
 
-    def serve_api(self, api: Any) -> None:
-        """Prepare uvicorn to serve the ASGI `api` on the bound socket (from `start()`)."""
-        self.api = api
+    warm_paths: tuple[str, ...] = ("/ping",)
+
+    def serve_api(self, api: Any, auth_header: str | None = None) -> None:
+        """Prepare uvicorn to serve the ASGI `api` on the bound socket (from `start()`); `auth_header`: the
+        Authorization value the API wants, if any (for `warm_up`)."""
+        self.api, self._auth_header = api, auth_header
         extra = {} if self.graceful_shutdown is None else {"timeout_graceful_shutdown": self.graceful_shutdown}
         self._uvicorn = uvicorn.Server(uvicorn.Config(api, log_level="warning", access_log=False, lifespan="off",
                                                       **extra))
@@ -140,6 +154,21 @@ class SchedulerServer:
         self._http_thread.start()
         self.log.info("%s_started url=%s master=%s zk=%s", self.kind, self.url, self.master, bool(self.zk))
         return self
+
+    def warm_up(self, timeout: float = 5.0) -> None:
+        """Send one GET of each of `warm_paths` to this server (marked as proxied once, so that a standby answers
+        it itself), so that the web framework's lazy set-up is done before the first client's request: FastAPI
+        builds an included router's routes on its first request and anyio imports its thread pool on first use
+        (about 50 ms on the first `POST /v2/apps` before). Failures are logged and ignored."""
+        headers = {PROXIED.decode(): "1"}
+        if self._auth_header:
+            headers["Authorization"] = self._auth_header
+        with httpx.Client(base_url=self.url, timeout=timeout, headers=headers) as client:
+            for path in self.warm_paths:
+                try:
+                    client.get(path)
+                except httpx.HTTPError as exc:
+                    self.log.debug("warm_up_failed path=%s error=%s", path, exc)
 
     def wait(self) -> None:
         """Block until the HTTP server stops (Ctrl-C in the CLI); raises the framework's fatal error."""

@@ -28,7 +28,7 @@ from mesosframe.core.framework import Framework
 from mesosframe.matching import Spread
 from mesosframe.state import MemoryStateStore
 from schedulers.common import proxy
-from schedulers.common.server import FrameworkThread, SchedulerServer
+from schedulers.common.server import FrameworkThread, SchedulerServer, api_authorization
 
 from .api import PREFIX, create_app
 from .mesos import MesosCronService
@@ -88,6 +88,7 @@ class CronServer(SchedulerServer):
     """A cron scheduler instance; see the module docstring."""
 
     kind = "cron"
+    warm_paths = ("/ping", "/v1/scheduler/jobs")
     log = log
 
     def __init__(self, master: str, *, zk: str | None = None, http_port: int = 4400, hostname: str = "127.0.0.1",
@@ -107,7 +108,8 @@ class CronServer(SchedulerServer):
                                         leader_lookup=self.ha.leader_identity if self.ha else None)
         self.waker = Waker(self.plugin, self.framework, self.clock)
         self.plugin.on_wakeup = self.waker.set
-        self.serve_api(LeaderProxy(create_app(self.service, basic=basic_auth, bearer=bearer_token), self.service))
+        self.serve_api(LeaderProxy(create_app(self.service, basic=basic_auth, bearer=bearer_token), self.service),
+                       api_authorization(basic_auth, bearer_token))
 
     def before_leadership_event(self, kind: str) -> None:
         if kind in ("LOST", "SUSPENDED"):

@@ -24,7 +24,7 @@ from mesosframe.core.framework import Framework
 from mesosframe.errors import ConfigurationError
 from schedulers.common import proxy
 from schedulers.common.proxy import PROXIED  # noqa: F401  (re-exported)
-from schedulers.common.server import FrameworkThread, SchedulerServer
+from schedulers.common.server import FrameworkThread, SchedulerServer, api_authorization
 from schedulers.longrun.api import create_app
 from schedulers.longrun.healthcheck import HealthChecker
 from schedulers.longrun.mesos import MesosLongrunService
@@ -73,6 +73,7 @@ class LongrunServer(SchedulerServer):
     """A longrun scheduler instance; see the module docstring."""
 
     kind = "longrun"
+    warm_paths = ("/ping", "/v2/apps", "/v2/info")       # one in each router of the API
     log = log
     graceful_shutdown = 1
 
@@ -97,7 +98,7 @@ class LongrunServer(SchedulerServer):
         self.ticker = Ticker(self.service, self.framework, tick_interval)
         self.health = HealthChecker(self.service, self.clock, period=health_period)
         self.serve_api(LeaderProxy(create_app(self.service, basic_auth=basic_auth, bearer_token=bearer_token),
-                                   self.service))
+                                   self.service), api_authorization(basic_auth, bearer_token))
 
     def before_leadership_event(self, kind: str) -> None:
         self.service.leadership_changed(kind)

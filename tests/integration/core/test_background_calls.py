@@ -1,7 +1,7 @@
-"""`BackgroundCalls` against a small HTTP server on loopback: calls carry the stream id and credentials, a
-kept-alive connection that died is retried once (ACCEPT only if it was not written), a new subscription gets a
-new connection, no target drops; `wait_written` waits for ACCEPTs to be written, not answered, and gives up
-after its timeout."""
+"""`BackgroundCalls` against small HTTP servers on loopback: calls carry the stream id and credentials and are
+pipelined (written before the earlier ones are answered, answers matched in order), the unanswered calls of a
+connection that broke are sent once more (never an ACCEPT), a new subscription gets a new connection, no target
+drops; `wait_written` waits for ACCEPTs to be written, not answered, and gives up after its timeout."""
 from __future__ import annotations
 
 import json
@@ -69,7 +69,7 @@ def server():
 
 @pytest.mark.parametrize("kind,attempts", [("ACKNOWLEDGE", 2), ("KILL", 2), ("ACCEPT", 1)])
 def test_a_dead_kept_alive_connection_is_retried_except_for_accept(server, kind, attempts):
-    calls = BackgroundCalls(lambda: (server.address, "stream-1", {"Authorization": "Basic eA=="}), workers=1)
+    calls = BackgroundCalls(lambda: (server.address, "stream-1", {"Authorization": "Basic eA=="}))
     try:
         calls.send({"type": "REVIVE"})                   # opens the kept-alive connection
         wait_until(lambda: calls.sent == 1)
@@ -84,7 +84,7 @@ def test_a_dead_kept_alive_connection_is_retried_except_for_accept(server, kind,
 
 
 def test_without_a_subscription_calls_are_dropped_and_counted(server):
-    calls = BackgroundCalls(lambda: None, workers=1)
+    calls = BackgroundCalls(lambda: None)
     try:
         calls.send({"type": "ACCEPT"})
         wait_until(lambda: calls.failed == 1)
@@ -95,7 +95,7 @@ def test_without_a_subscription_calls_are_dropped_and_counted(server):
 
 def test_a_new_subscription_gets_a_fresh_connection(server):
     stream = ["stream-1"]
-    calls = BackgroundCalls(lambda: (server.address, stream[0], {}), workers=1)
+    calls = BackgroundCalls(lambda: (server.address, stream[0], {}))
     try:
         for count, stream_id in enumerate(("stream-1", "stream-1", "stream-2"), start=1):
             stream[0] = stream_id
@@ -108,12 +108,12 @@ def test_a_new_subscription_gets_a_fresh_connection(server):
 
 def test_waiting_for_accepts_ends_when_they_are_written_not_answered(server):
     server.answer.clear()
-    calls = BackgroundCalls(lambda: (server.address, "stream-1", {}), workers=2)
+    calls = BackgroundCalls(lambda: (server.address, "stream-1", {}))
     try:
         calls.send({"type": "ACCEPT", "n": 1})
         calls.send({"type": "ACCEPT", "n": 2})
         assert calls.wait_written(5.0) is True
-        wait_until(lambda: len(server.calls) == 2)
+        wait_until(lambda: len(server.calls) == 1)       # the server reads the second once it answers the first
         assert calls.sent == 0                            # written, and still waiting for the master's answer
     finally:
         server.answer.set()
@@ -121,7 +121,7 @@ def test_waiting_for_accepts_ends_when_they_are_written_not_answered(server):
 
 
 def test_waiting_for_accepts_that_cannot_be_sent_does_not_hang(server):
-    calls = BackgroundCalls(lambda: None, workers=1)      # not subscribed: dropped, so nothing left to wait for
+    calls = BackgroundCalls(lambda: None)      # not subscribed: dropped, so nothing left to wait for
     try:
         calls.send({"type": "ACCEPT"})
         assert calls.wait_written(5.0) is True and calls.failed == 1
@@ -134,7 +134,7 @@ def test_waiting_for_an_accept_the_master_does_not_read_gives_up_at_the_timeout(
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         listener.bind(("127.0.0.1", 0))
         listener.listen()
-        calls = BackgroundCalls(lambda: (f"127.0.0.1:{listener.getsockname()[1]}", "s", {}), workers=1,
+        calls = BackgroundCalls(lambda: (f"127.0.0.1:{listener.getsockname()[1]}", "s", {}),
                                 timeout=1.0)
         try:
             calls.send({"type": "ACCEPT", "operations": ["x" * 1000] * 32_000})     # ~32 MB: cannot be buffered
@@ -146,8 +146,8 @@ def test_waiting_for_an_accept_the_master_does_not_read_gives_up_at_the_timeout(
 
 
 def test_accepts_go_before_kills_and_acknowledgements_queued_earlier(server):
-    server.answer.clear()                                # the worker is held by the first call's answer
-    calls = BackgroundCalls(lambda: (server.address, "stream-1", {}), workers=1)
+    server.answer.clear()                                # one call unanswered at most: the first one holds the rest
+    calls = BackgroundCalls(lambda: (server.address, "stream-1", {}), depth=1)
     try:
         calls.send({"type": "REVIVE"})
         wait_until(lambda: len(server.calls) == 1)
@@ -156,5 +156,118 @@ def test_accepts_go_before_kills_and_acknowledgements_queued_earlier(server):
         server.answer.set()
         wait_until(lambda: calls.sent == 5)
         assert [c[0] for c in server.calls] == ["REVIVE", "ACCEPT", "KILL", "ACKNOWLEDGE", "KILL"]
+    finally:
+        calls.close()
+
+
+class RawMaster:
+    """Reads requests on one connection at a time and answers them only when told: `answer(statuses)` answers
+    the oldest unanswered requests in order; `close()` drops the connection without answering the rest."""
+
+    def __init__(self) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        self.requests: list[tuple[int, dict]] = []      # (connection number, body) in arrival order
+        self.connections: list[socket.socket] = []
+        self._answered = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+            threading.Thread(target=self._read, args=(conn, len(self.connections)), daemon=True).start()
+
+    def _read(self, conn: socket.socket, number: int) -> None:
+        buffer = b""
+        while True:
+            end = buffer.find(b"\r\n\r\n")
+            if end >= 0:
+                length = int(buffer[:end].lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                if len(buffer) >= end + 4 + length:
+                    self.requests.append((number, json.loads(buffer[end + 4:end + 4 + length])))
+                    buffer = buffer[end + 4 + length:]
+                    continue
+            try:
+                chunk = conn.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            buffer += chunk
+
+    def answer(self, statuses: list[int]) -> None:
+        conn = self.connections[-1]
+        for status in statuses:
+            body = b"" if status == 202 else b"Task is unknown"
+            conn.sendall(b"HTTP/1.1 %d X\r\nContent-Length: %d\r\n\r\n%s" % (status, len(body), body))
+
+    def close(self) -> None:
+        conn = self.connections[-1]
+        conn.shutdown(socket.SHUT_RDWR)     # wakes its reading thread; a bare close() would not end the connection
+        conn.close()
+
+
+@pytest.fixture
+def raw_master():
+    master = RawMaster()
+    yield master
+    master.listener.close()
+    for conn in master.connections:
+        conn.close()
+
+
+def test_calls_are_pipelined_and_answers_matched_in_order(raw_master):
+    calls = BackgroundCalls(lambda: (raw_master.address, "stream-1", {}))
+    try:
+        for n in range(5):
+            calls.send({"type": "KILL", "n": n})
+        wait_until(lambda: len(raw_master.requests) == 5)      # all written, none answered yet
+        assert calls.sent == calls.failed == 0
+        raw_master.answer([202, 400, 202, 202, 202])
+        wait_until(lambda: calls.sent + calls.failed == 5)
+        assert (calls.sent, calls.failed) == (4, 1)
+        assert [body["n"] for _, body in raw_master.requests] == [0, 1, 2, 3, 4]
+    finally:
+        calls.close()
+
+
+def test_unanswered_calls_of_a_broken_connection_go_once_more_but_not_accepts(raw_master):
+    calls = BackgroundCalls(lambda: (raw_master.address, "stream-1", {}))
+    try:
+        calls.send({"type": "KILL", "n": 0})
+        wait_until(lambda: len(raw_master.requests) == 1)
+        raw_master.answer([202])
+        wait_until(lambda: calls.sent == 1)
+        for kind in ("ACKNOWLEDGE", "ACCEPT", "KILL"):
+            calls.send({"type": kind})
+        wait_until(lambda: len(raw_master.requests) == 4)
+        raw_master.close()                         # the master dies with three calls unanswered
+        wait_until(lambda: len(raw_master.requests) == 6)
+        again = sorted((number, body["type"]) for number, body in raw_master.requests[4:])
+        assert again == [(2, "ACKNOWLEDGE"), (2, "KILL")]
+        raw_master.close()                         # and the fresh connection dies too: given up, not sent again
+        wait_until(lambda: calls.failed == 3)      # the ACCEPT and these two
+        time.sleep(0.1)
+        assert len(raw_master.requests) == 6 and calls.sent == 1
+    finally:
+        calls.close()
+
+
+def test_at_most_depth_calls_are_unanswered(raw_master):
+    calls = BackgroundCalls(lambda: (raw_master.address, "stream-1", {}), depth=2)
+    try:
+        for _ in range(5):
+            calls.send({"type": "KILL"})
+        wait_until(lambda: len(raw_master.requests) == 2)
+        time.sleep(0.1)
+        assert len(raw_master.requests) == 2
+        raw_master.answer([202, 202])
+        wait_until(lambda: len(raw_master.requests) == 4)
     finally:
         calls.close()
