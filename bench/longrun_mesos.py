@@ -1,7 +1,7 @@
 """The longrun scheduler on simulated agents, against the core's raw launch throughput in the same run.
 
 One LocalCluster (own process) of simulated agents. First the floor: a bare plugin launches N tasks and
-the time until all are RUNNING is taken (then it is torn down). Then the longrun scheduler (in process,
+the time until all are RUNNING is taken (then it is torn down); the median of `--floors` such runs. Then the longrun scheduler (in process,
 REST API on loopback): deploy an N-instance app until its deployment is over (all RUNNING and healthy), a
 rolling restart with minimumHealthCapacity 0.9 (maximumOverCapacity at Marathon's default, 1.0) until over
 (as a client learns it: the deployment_success event on `/v2/events`; checked through the API afterwards),
@@ -9,7 +9,7 @@ and GET /v2/apps latency (p50/p99) with those N instances. After the deploy and 
 request, first..last, from the scheduler's own events as it publishes them): launches sent (TASK_STAGING), RUNNING
 seen, kills decided, KILLED seen, the deployment's end, and when the bench saw it.
 
-    PYTHONPATH=. python bench/longrun_mesos.py [--instances 1000] [--agents 100] [--requests 200]
+    PYTHONPATH=. python bench/longrun_mesos.py [--instances 1000] [--agents 100] [--requests 200] [--floors 3]
 """
 from __future__ import annotations
 
@@ -93,16 +93,19 @@ class DeploymentsOver:
             raise SystemExit("the event stream did not open")
 
     def _follow(self) -> None:
-        with self._client.stream("GET", "/v2/events", params={"event_type": "deployment_success"},
-                                 headers={"Accept": "text/event-stream"}) as stream:
-            stream.raise_for_status()
-            self._listening.set()
-            for line in stream.iter_lines():
-                event = json.loads(line[5:]) if line.startswith("data:") else {}
-                if event.get("eventType") == "deployment_success":
-                    with self._arrived:
-                        self.over[event["id"]] = time.perf_counter()
-                        self._arrived.notify_all()
+        try:
+            with self._client.stream("GET", "/v2/events", params={"event_type": "deployment_success"},
+                                     headers={"Accept": "text/event-stream"}) as stream:
+                stream.raise_for_status()
+                self._listening.set()
+                for line in stream.iter_lines():
+                    event = json.loads(line[5:]) if line.startswith("data:") else {}
+                    if event.get("eventType") == "deployment_success":
+                        with self._arrived:
+                            self.over[event["id"]] = time.perf_counter()
+                            self._arrived.notify_all()
+        except httpx.HTTPError:
+            pass                    # the server stopped (the end of the run), or `wait` times out and says so
 
     def wait(self, deployment_id: str, timeout: float = 600.0) -> float:
         """When the deployment's success arrived (perf_counter)."""
@@ -124,11 +127,14 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=1000)
     parser.add_argument("--agents", type=int, default=100)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--floors", type=int, default=3, help="floor runs (their median is the floor)")
     args = parser.parse_args()
     n = args.instances
     with cluster_process(args.agents, AGENT) as master:
-        floor = floor_seconds(master, n)
-        print(f"core floor: {n} tasks RUNNING in {floor:.2f}s ({n / floor:.0f}/s)")
+        floors = [floor_seconds(master, n) for _ in range(args.floors)]
+        floor = statistics.median(floors)
+        print(f"core floor: {n} tasks RUNNING in {floor:.2f}s ({n / floor:.0f}/s), the median of "
+              + ", ".join(f"{f:.2f}" for f in floors))
         server = LongrunServer(master, http_port=0, tick_interval=0.1).start()
         server.warm_up()                    # as the `mesosframe longrun` process does once started
         settle_heap()

@@ -116,6 +116,13 @@ class EventBus:
             if subscription in self._subscribers:
                 self._subscribers.remove(subscription)
 
+    def close_all(self) -> None:
+        """End every subscription (their event streams finish cleanly, e.g. before the server stops)."""
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscription in subscribers:
+            subscription.close()
+
     @property
     def subscriber_count(self) -> int:
         with self._lock:

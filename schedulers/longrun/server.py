@@ -114,6 +114,7 @@ class LongrunServer(SchedulerServer):
         self.health.start()
 
     def stop_workers(self) -> None:
+        self.service.bus.close_all()        # open /v2/events streams end now, not cancelled at shutdown
         self.health.stop()
         self.ticker.stop()
 

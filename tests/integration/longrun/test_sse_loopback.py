@@ -53,3 +53,16 @@ def test_events_stream_over_http(server):
                     seen.append(line[len("event: "):])
                     break
     assert seen == ["event_stream_attached", "deployment_success"]
+
+
+@pytest.mark.timeout(30)
+def test_closing_every_subscription_ends_open_streams_cleanly(server):
+    service, url = server
+    with httpx.Client(base_url=url, timeout=10) as client:
+        with client.stream("GET", "/v2/events", headers={"accept": "text/event-stream"}) as stream:
+            lines = stream.iter_lines()
+            assert next(lines).startswith("event: event_stream_attached")
+            service.bus.close_all()               # as the server does before it stops
+            rest = list(lines)                    # the stream ends: the answer is complete, not cut off
+            assert service.bus.subscriber_count == 0
+            assert not any(line.startswith("event: ") for line in rest)
