@@ -3,8 +3,8 @@
 Designed around pymesos's weaknesses (see docs): callbacks only convert payloads into core events and put
 them on the inbox (`sink`), never raising; acknowledgements are explicit; a call without a subscribed
 stream raises `NotSubscribedError` instead of being dropped; call bodies come from `mesosframe.calls`;
-ACCEPTs, kills and acknowledgements go through `BackgroundCalls` worker connections (queued after the core
-persisted);
+ACCEPTs, kills and acknowledgements go through `BackgroundCalls`, pipelined on a connection of their own
+(queued after the core persisted);
 HTTP errors become `CallRejectedError`; pymesos is kept from installing its SIGINT handler at import
 (this module may be imported from any thread); for `zk://` masters `mesosframe.ha.MasterDetector` (which keeps
 digest credentials) finds the leading master and pymesos is given `host:port`, re-pointed on change.
@@ -272,7 +272,7 @@ class PyMesosDriver:
             raise DriverError(f"{body['type']} failed: {exc}") from exc
 
     def accept(self, offer_id: str, operations: Sequence[dict], refuse_seconds: float) -> None:
-        """Queued to the background workers, so the loop goes on while the master works through the launches.
+        """Queued to `BackgroundCalls`, so the loop goes on while the master works through the launches.
         Raises `NotSubscribedError` (nothing sent) without a subscription; once queued, a send that fails
         has an unknown outcome, which reconciliation settles (a launch the master never saw comes back LOST)."""
         framework_id = self._framework_id()
@@ -294,11 +294,11 @@ class PyMesosDriver:
         self._send(calls.decline(self._framework_id(), offer_ids, refuse_seconds))
 
     def kill(self, task_id: str, agent_id: str | None = None) -> None:
-        """Queued to the background workers (a lost kill is repeated when reconciliation finds the task)."""
+        """Queued to `BackgroundCalls` (a lost kill is repeated when reconciliation finds the task)."""
         self._in_background(calls.kill(self._framework_id(), task_id, agent_id))
 
     def acknowledge(self, agent_id: str, task_id: str, uuid: str) -> None:
-        """Queued to the background workers (sent after this returns; a failed ack is resent by the agent)."""
+        """Queued to `BackgroundCalls` (sent after this returns; a failed ack is resent by the agent)."""
         self._in_background(calls.acknowledge(self._framework_id(), agent_id, task_id, uuid))
 
     def wait_sent(self, timeout: float) -> None:
