@@ -1,7 +1,9 @@
 """The longrun scheduler on simulated agents, against the core's raw launch throughput in the same run.
 
 One LocalCluster (own process) of simulated agents. First the floor: a bare plugin launches N tasks and
-the time until all are RUNNING is taken (then it is torn down); the median of `--floors` such runs. Then the longrun scheduler (in process,
+the time until all are RUNNING is taken (then it is torn down); the median of `--floors` such runs. Then, as
+a second baseline for the restart, the core's raw replacement of N running tasks (`Replace`: N new launched,
+an old one killed as each new one runs), the median of as many runs. Then the longrun scheduler (in process,
 REST API on loopback): deploy an N-instance app until its deployment is over (all RUNNING and healthy), a
 rolling restart with minimumHealthCapacity 0.9 (maximumOverCapacity at Marathon's default, 1.0) until over
 (as a client learns it: the deployment_success event on `/v2/events`; checked through the API afterwards),
@@ -40,6 +42,56 @@ def floor_seconds(master: str, n: int) -> float:
     try:
         if not framework.run_until_done(timeout=600, poll=0.02):
             raise SystemExit(f"the floor run did not finish: {framework.error}")
+        return time.perf_counter() - start
+    finally:
+        framework.stop(failover=False)
+
+
+class Replace(Many):
+    """The core's raw restart: `n` tasks RUNNING, then `n` new ones launched (new keys) and an old one killed as
+    each new one turns RUNNING (a restart's pacing, without health checks or deployment bookkeeping). Done when
+    every new task runs and every old one is KILLED."""
+    name = "bench-replace"
+
+    def __init__(self, n: int) -> None:
+        super().__init__(n)
+        self.replacing = False
+        self.old: list[str] = []
+        self.new_running = self.killed = 0
+
+    def replace(self) -> None:
+        """On the loop thread: switch the demand to the new keys."""
+        self.keys, self.replacing = [f"n{i}" for i in range(self.n)], True
+        self.context.wake()
+
+    def on_status(self, task, now):
+        if not self.replacing:
+            if task.state == "RUNNING":
+                self.running += 1
+                self.old.append(task.task_id)
+        elif task.key.startswith("n") and task.state == "RUNNING":
+            self.new_running += 1
+            if self.old:
+                self.context.kill(self.old.pop())
+        elif task.state == "KILLED":
+            self.killed += 1
+
+    def is_done(self):
+        return self.new_running >= self.n and self.killed >= self.n if self.replacing else self.running >= self.n
+
+
+def replace_seconds(master: str, n: int) -> float:
+    """The core's raw replacement of `n` running tasks (see `Replace`), from the switch until done."""
+    plugin = Replace(n)
+    framework = Framework("bench-replace", [plugin], master=master)
+    framework.start()
+    try:
+        if not framework.run_until_done(timeout=600, poll=0.02):
+            raise SystemExit(f"the replace run did not start its tasks: {framework.error}")
+        start = time.perf_counter()
+        framework.submit(lambda fw: plugin.replace()).result(timeout=60)
+        if not framework.run_until_done(timeout=600, poll=0.02):
+            raise SystemExit(f"the replace run did not finish: {framework.error}")
         return time.perf_counter() - start
     finally:
         framework.stop(failover=False)
@@ -135,6 +187,10 @@ def main() -> None:
         floor = statistics.median(floors)
         print(f"core floor: {n} tasks RUNNING in {floor:.2f}s ({n / floor:.0f}/s), the median of "
               + ", ".join(f"{f:.2f}" for f in floors))
+        replaces = [replace_seconds(master, n) for _ in range(args.floors)]
+        replaced = statistics.median(replaces)
+        print(f"core replace: {n} tasks replaced in {replaced:.2f}s, the median of "
+              + ", ".join(f"{r:.2f}" for r in replaces))
         server = LongrunServer(master, http_port=0, tick_interval=0.1).start()
         server.warm_up()                    # as the `mesosframe longrun` process does once started
         settle_heap()
@@ -162,7 +218,8 @@ def main() -> None:
                 result = api.post("/v2/apps/bench/restart").json()
                 restart = over.wait(result["deploymentId"]) - start
                 check_done(api, n, result["version"])
-                print(f"rolling restart (min health 0.9, over 1.0): {restart:.2f}s = {restart / floor:.2f}x the floor")
+                print(f"rolling restart (min health 0.9, over 1.0): {restart:.2f}s = {restart / floor:.2f}x the floor"
+                      f" ({restart / replaced:.2f}x the core's raw replace)")
                 print(phases.report(start + restart))
                 samples = []
                 for _ in range(args.requests):

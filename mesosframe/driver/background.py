@@ -87,8 +87,11 @@ class BackgroundCalls:
         if self._pipe is not None:
             self._pipe.stop_waiting()
         self._writer.join(self.timeout)
-        if self._pipe is not None:
-            self._pipe.close()
+        pipe = self._pipe
+        if pipe is not None:
+            pipe.wait_idle(min(self.timeout, 2.0))    # the answers to what was written, briefly
+            pipe.closing = True
+            pipe.close()
 
     # -- the writer thread
     def _write_loop(self) -> None:
@@ -204,10 +207,14 @@ class BackgroundCalls:
     def _broken(self, pipe: "_Pipe", error: Exception) -> None:
         """Once per connection: send its unanswered calls again (ACCEPTs excepted), or give them up."""
         unanswered = pipe.break_off()
-        if unanswered is None:
+        if not unanswered:
             return
-        if unanswered:
-            log.warning("background_connection_lost unanswered=%d error=%s", len(unanswered), error)
+        if pipe.closing:            # the sender stops: nothing will send them again
+            log.info("background_calls_unanswered_at_close count=%d", len(unanswered))
+            with self._counts:
+                self.failed += len(unanswered)
+            return
+        log.warning("background_connection_lost unanswered=%d error=%s", len(unanswered), error)
         for call in unanswered:
             if call.retry:
                 call.retry = False
@@ -239,6 +246,7 @@ class _Pipe:
     def __init__(self, sock: socket.socket, opened_for: tuple[str, str], prefix: bytes, depth: int) -> None:
         self.sock, self.opened_for, self.prefix, self.depth = sock, opened_for, prefix, depth
         self.broken = self._stopping = False
+        self.closing = False          # closed on purpose (the sender stops)
         self._unanswered: collections.deque[_Call] = collections.deque()
         self._change = threading.Condition()
 
@@ -255,6 +263,11 @@ class _Pipe:
     def idle(self) -> bool:
         with self._change:
             return not self._unanswered
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Until every call written is answered (or the connection broke); True if none is left."""
+        with self._change:
+            return self._change.wait_for(lambda: self.broken or not self._unanswered, timeout)
 
     def wait_for_room(self, timeout: float) -> int:
         """Until fewer than `depth` calls are unanswered (or the connection broke, or `timeout` passed); how

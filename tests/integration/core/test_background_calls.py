@@ -271,3 +271,14 @@ def test_at_most_depth_calls_are_unanswered(raw_master):
         wait_until(lambda: len(raw_master.requests) == 4)
     finally:
         calls.close()
+
+
+def test_closing_waits_briefly_for_the_answers_to_what_was_written(raw_master):
+    calls = BackgroundCalls(lambda: (raw_master.address, "stream-1", {}))
+    calls.send({"type": "KILL"})
+    wait_until(lambda: len(raw_master.requests) == 1)
+    threading.Timer(0.2, raw_master.answer, ([202],)).start()
+    started = time.monotonic()
+    calls.close()
+    assert calls.sent == 1 and calls.failed == 0
+    assert 0.15 < time.monotonic() - started < 1.5
