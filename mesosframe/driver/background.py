@@ -1,4 +1,5 @@
-"""`BackgroundCalls`: sends ACCEPT, KILL and ACKNOWLEDGE calls pipelined on one HTTP/1.1 connection.
+"""`BackgroundCalls`: sends ACCEPT, DECLINE, KILL, ACKNOWLEDGE, REVIVE and SUPPRESS calls pipelined on one
+HTTP/1.1 connection, in the order they were queued (ACCEPTs excepted: they go first).
 
 Mesos has no batched acknowledgement or kill, and pymesos sends every call on one connection under one lock,
 waiting for each answer, so one round trip per status update (or per instance of a rolling restart) would

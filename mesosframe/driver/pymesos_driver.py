@@ -3,8 +3,9 @@
 Designed around pymesos's weaknesses (see docs): callbacks only convert payloads into core events and put
 them on the inbox (`sink`), never raising; acknowledgements are explicit; a call without a subscribed
 stream raises `NotSubscribedError` instead of being dropped; call bodies come from `mesosframe.calls`;
-ACCEPTs, kills and acknowledgements go through `BackgroundCalls`, pipelined on a connection of their own
-(queued after the core persisted);
+ACCEPT, DECLINE, KILL, ACKNOWLEDGE, REVIVE and SUPPRESS go through `BackgroundCalls`, pipelined on a
+connection of their own (queued after the core persisted), so the loop never waits for a busy master;
+RECONCILE and TEARDOWN are sent on pymesos's connection and wait for the answer;
 HTTP errors become `CallRejectedError`; pymesos is kept from installing its SIGINT handler at import
 (this module may be imported from any thread); for `zk://` masters `mesosframe.ha.MasterDetector` (which keeps
 digest credentials) finds the leading master and pymesos is given `host:port`, re-pointed on change.
@@ -289,9 +290,11 @@ class PyMesosDriver:
         self._prepared[offer_id] = (operations, refuse_seconds, json.dumps(body).encode())
 
     def decline(self, offer_ids: Sequence[str], refuse_seconds: float) -> None:
+        """Queued to `BackgroundCalls` (in order with REVIVE and SUPPRESS, so a filter and a REVIVE that
+        clears filters reach the master as they were decided)."""
         for offer_id in offer_ids:
             self._prepared.pop(offer_id, None)
-        self._send(calls.decline(self._framework_id(), offer_ids, refuse_seconds))
+        self._in_background(calls.decline(self._framework_id(), offer_ids, refuse_seconds))
 
     def kill(self, task_id: str, agent_id: str | None = None) -> None:
         """Queued to `BackgroundCalls` (a lost kill is repeated when reconciliation finds the task)."""
@@ -314,10 +317,12 @@ class PyMesosDriver:
         self._send(calls.reconcile(self._framework_id(), tasks))
 
     def revive(self, roles: Sequence[str] = ()) -> None:
-        self._send(calls.revive(self._framework_id(), roles))
+        """Queued to `BackgroundCalls`: a master busy with earlier calls does not hold the loop up."""
+        self._in_background(calls.revive(self._framework_id(), roles))
 
     def suppress(self, roles: Sequence[str] = ()) -> None:
-        self._send(calls.suppress(self._framework_id(), roles))
+        """Queued to `BackgroundCalls` (see `revive`)."""
+        self._in_background(calls.suppress(self._framework_id(), roles))
 
     def teardown(self) -> None:
         self._send(calls.teardown(self._framework_id()))

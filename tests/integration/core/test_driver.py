@@ -80,11 +80,11 @@ def test_a_call_to_a_master_that_never_answers_times_out():
         driver.start(events.put, calls.framework_info("silent"))
         try:
             assert isinstance(next_event(events, Subscribed), Subscribed)
-            driver.revive()                    # answered while the link is up
+            driver.reconcile([])               # answered while the link is up
             assert proxy.freeze() >= 2         # the stream and the call connection
             started = time.monotonic()
             with pytest.raises(DriverError):
-                driver.revive()
+                driver.reconcile([])
             assert time.monotonic() - started < 5.0
         finally:
             driver.stop()
