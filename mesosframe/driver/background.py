@@ -66,8 +66,9 @@ class BackgroundCalls:
         self._writer.start()
 
     def send(self, body: dict | bytes, kind: str | None = None) -> None:
-        """Queue one call body (`mesosframe.calls.acknowledge`, `.kill` or `.accept`), or its JSON already
-        encoded (then say its `kind`). Launches go before kills and acknowledgements queued earlier."""
+        """Queue one call body (from `mesosframe.calls`: accept, decline, kill, acknowledge, revive, suppress), or
+        its JSON already encoded (then say its `kind`). ACCEPTs go before the calls queued earlier; the others
+        keep their order."""
         kind = kind or body.get("type", "?")    # type: ignore[union-attr]
         if kind == "ACCEPT":
             with self._written:
