@@ -5,7 +5,7 @@ them on the inbox (`sink`), never raising; acknowledgements are explicit; a call
 stream raises `NotSubscribedError` instead of being dropped; call bodies come from `mesosframe.calls`;
 ACCEPT, DECLINE, KILL, ACKNOWLEDGE, REVIVE and SUPPRESS go through `BackgroundCalls`, pipelined on a
 connection of their own (queued after the core persisted), so the loop never waits for a busy master;
-RECONCILE and TEARDOWN are sent on pymesos's connection and wait for the answer;
+RECONCILE is sent on pymesos's connection and TEARDOWN on one of its own, both waiting for the answer;
 HTTP errors become `CallRejectedError`; pymesos is kept from installing its SIGINT handler at import
 (this module may be imported from any thread); for `zk://` masters `mesosframe.ha.MasterDetector` (which keeps
 digest credentials) finds the leading master and pymesos is given `host:port`, re-pointed on change.
@@ -193,6 +193,10 @@ class PyMesosDriver:
         driver = self._driver
         if driver is None or not self.subscribed:
             return None
+        return self._target_of(driver)
+
+    @staticmethod
+    def _target_of(driver: _Driver) -> tuple[str, str, dict[str, str]] | None:
         # pymesos's `master`/`stream_id` properties take the lock its `_send` holds across a whole HTTP round
         # trip, which would queue every acknowledgement behind ACCEPTs. A plain attribute read is atomic; a
         # value that changes under us only gets the ack refused, and the agent re-sends the update.
@@ -219,13 +223,16 @@ class PyMesosDriver:
             driver.change_master(address)
 
     def stop(self, failover: bool = True) -> None:
+        if not failover and self._background is not None:    # what is queued goes first: TEARDOWN forgets the
+            self._background.close()                          # framework (and its stream id)
+            self._background = None
         driver, self._driver = self._driver, None
         self._subscribed = False
         if driver is not None:
-            if not failover and driver.connected:
+            if not failover and driver.connected and driver.framework_id:
                 try:
-                    self._send_with(driver, calls.teardown(driver.framework_id))
-                except DriverError as exc:
+                    self._send_alone(self._target_of(driver), calls.teardown(driver.framework_id))
+                except (DriverError, CallRejectedError) as exc:
                     log.warning("teardown_failed error=%s", exc)
             driver.stop(failover=True)
             driver.join()
@@ -325,4 +332,25 @@ class PyMesosDriver:
         self._in_background(calls.suppress(self._framework_id(), roles))
 
     def teardown(self) -> None:
-        self._send(calls.teardown(self._framework_id()))
+        self._send_alone(self._call_target(), calls.teardown(self._framework_id()))
+
+    def _send_alone(self, target: tuple[str, str, dict[str, str]] | None, body: dict[str, Any]) -> None:
+        """Send `body` on a connection of its own and wait for the answer (bounded by `call_timeout`). For
+        TEARDOWN: the master closes the subscription stream as it acts on it, and pymesos's IO thread then
+        closes pymesos's shared connection under the request in flight, which lost the answer."""
+        if target is None:
+            raise NotSubscribedError(f"{body['type']} not sent: not subscribed")
+        master, stream_id, headers = target
+        host, port = master.rsplit(":", 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=self.call_timeout)
+        try:
+            conn.request("POST", "/api/v1/scheduler", body=json.dumps(body).encode(),
+                         headers={"Content-Type": "application/json", "Mesos-Stream-Id": stream_id, **headers})
+            response = conn.getresponse()
+            text = response.read().decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException) as exc:
+            raise DriverError(f"{body['type']} failed: {exc}") from exc
+        finally:
+            conn.close()
+        if not 200 <= response.status < 300:
+            raise CallRejectedError(response.status, text[:500])

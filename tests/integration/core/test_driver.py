@@ -139,3 +139,22 @@ def test_a_staged_accept_is_encoded_ahead_and_written_at_its_time(monkeypatch):
             fw.stop(failover=False)
     (at, prepared), = sent
     assert prepared and plugin.at <= at < plugin.at + 1.0
+
+
+def test_stopping_without_failover_tears_down_and_hears_the_answer(caplog):
+    """TEARDOWN goes on a connection of its own: pymesos closes its shared one when the master ends the stream,
+    which had lost TEARDOWN's answer now and then ("teardown_failed ... Idle"). Queued calls go first."""
+    with LocalCluster(agents=0, simulated_agents=1) as cluster:
+        for attempt in range(8):
+            events: queue.Queue = queue.Queue()
+            driver = PyMesosDriver(cluster.master_address)
+            driver.start(events.put, calls.framework_info(f"gone-{attempt}"))
+            subscribed = next_event(events, Subscribed)
+            driver.revive()                                  # queued on the pipelined sender
+            with caplog.at_level("WARNING", logger="mesosframe"):
+                driver.stop(failover=False)
+            removed = cluster.run(lambda: subscribed.framework_id not in cluster.master.frameworks or
+                                  not cluster.master.frameworks[subscribed.framework_id].active)
+            assert removed, attempt
+    assert not [r for r in caplog.records if "teardown_failed" in r.getMessage()
+                or "background_call" in r.getMessage()]
