@@ -216,7 +216,7 @@ class Engine(OfferRounds):
     def _on_tick(self, now: float) -> list[Effect]:
         effects: list[Effect] = self.release(now)
         if self.subscribed and not self.paused:
-            self.recon, reconcile = recon.on_timer(self.recon, now)
+            self.recon, reconcile = recon.on_timer(self.recon, now, self._answered)
             effects.extend(reconcile)
         effects.extend(self._replace_adrift(now))
         horizon = now - self.config.keep_terminal_seconds
@@ -328,7 +328,7 @@ class Engine(OfferRounds):
         event = lifecycle.StatusObserved(state, agent_id, status.get("healthy"),
                                          status.get("reason"), status.get("message"))
         new, lifecycle_effects = lifecycle.apply(record, event, now)
-        self.recon, _ = recon.on_status(self.recon, task_id, now)
+        self.recon, _ = recon.on_status(self.recon, task_id, now, first=record.reconciled_at < self.recon.started_at)
         effects: list[Effect] = []
         changed = (new.state, new.healthy) != (record.state, record.healthy)
         if changed:
@@ -344,6 +344,11 @@ class Engine(OfferRounds):
         if changed and new.plugin in self.plugins:
             effects.append(Notify(new.plugin, "on_status", (new, now)))
         return effects
+
+    def _answered(self, task_id: str) -> bool:
+        """The task has had a status since reconciliation started (or is no longer known)."""
+        record = self.records.get(task_id)
+        return record is None or record.reconciled_at >= self.recon.started_at
 
     def kill(self, task_id: str, now: float) -> list[Effect]:
         """Set a task's goal to STOPPED and kill it (again) unless it is terminal."""

@@ -37,10 +37,44 @@ def test_retries_with_backoff_until_every_task_is_fresh():
         fired.append((now, effects[0].tasks))
     assert [t for t, _ in fired] == [1.0, 3.0, 7.0, 15.0, 23.0, 31.0]
     state, _ = r.on_status(state, "t1", now)
-    state, effects = r.on_timer(state, state.next_at)
-    assert effects == [Reconcile((("t2", "a1"),))]
+    state, effects = r.on_timer(state, state.next_at, answered={"t1"}.__contains__)
+    assert effects == [Reconcile((("t2", "a1"),))] and state.waiting == 1
     state, _ = r.on_status(state, "t2", 50.0)
     assert state.phase is r.Phase.IDLE and state.pending == frozenset() and state.next_at == 950.0
+
+
+@pytest.mark.parametrize("statuses,phase,waiting", [
+    # (task id, first status of it since reconciliation started) in arrival order
+    ([("t1", True)], r.Phase.EXPLICIT, 1),
+    ([("t1", True), ("t1", False), ("t1", False)], r.Phase.EXPLICIT, 1),     # repeats are not answers
+    ([("t1", True), ("t2", True)], r.Phase.IDLE, 0),
+    ([("other", True), ("t2", True)], r.Phase.EXPLICIT, 1),                   # a task not asked about
+    ([("t2", False), ("t1", True)], r.Phase.EXPLICIT, 1),
+])
+def test_each_task_counts_once(statuses, phase, waiting):
+    state, _ = r.on_subscribed(START, TASKS, now=0.0)
+    for task_id, first in statuses:
+        state, effects = r.on_status(state, task_id, 1.0, first)
+        assert effects == []
+    assert (state.phase, state.waiting) == (phase, waiting)
+
+
+def test_a_retry_finding_every_task_answered_goes_idle_without_asking():
+    state, _ = r.on_subscribed(START, TASKS, now=0.0)
+    state, _ = r.on_status(state, "t1", 0.5, first=False)    # counted as not first: the count is off by one
+    state, effects = r.on_timer(state, 1.0, answered=lambda task_id: True)
+    assert effects == [] and state.phase is r.Phase.IDLE and state.next_at == 901.0
+
+
+def test_ten_thousand_answers_cost_no_copies_of_the_pending_set():
+    tasks = [(f"t{i}", "a") for i in range(10_000)]
+    state, _ = r.on_subscribed(START, tasks, now=0.0)
+    pending = state.pending
+    for task_id, _ in tasks[:-1]:
+        state, _ = r.on_status(state, task_id, 1.0)
+        assert state.pending is pending            # shared, not rebuilt per status
+    state, _ = r.on_status(state, tasks[-1][0], 1.0)
+    assert state.phase is r.Phase.IDLE
 
 
 def test_timer_before_deadline_does_nothing():
