@@ -92,7 +92,8 @@ class OfferRounds:
                 record = TaskRecord(task_id=task_id, plugin=launch.want.plugin, name=spec.name,
                                     key=launch.want.demand.key, group=launch.want.group,
                                     agent_id=launch.agent_id, hostname=launch.hostname, launched_at=now,
-                                    updated_at=now, labels={"cpus": str(spec.cpus), "mem": str(spec.mem)})
+                                    updated_at=now, labels={"cpus": str(spec.cpus), "mem": str(spec.mem)},
+                                    ports=launch.ports, attributes=launch.attributes)
                 self.records[task_id] = record
                 self.active.setdefault((record.plugin, record.key), set()).add(task_id)
                 persist.append(PutRecord(self.task_key(task_id), record.to_json()))
@@ -144,7 +145,7 @@ class OfferRounds:
         placed = []
         for r in self.records.values():
             if r.agent_id and not TaskState(r.state).is_terminal:
-                agent = self.agents.get(r.agent_id) or Agent(r.agent_id, r.hostname or "")
+                agent = self.agents.get(r.agent_id) or Agent(r.agent_id, r.hostname or "", r.attributes)
                 placed.append(PlacedInstance(r.group, agent))
         return placed
 

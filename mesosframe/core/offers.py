@@ -16,7 +16,7 @@ from mesosframe import calls
 from mesosframe.core.effects import AcceptOffer, DeclineOffers
 from mesosframe.core.plugin import Demand
 from mesosframe.errors import ValidationError
-from mesosframe.matching import (Constraint, FirstFit, NoMatch, OfferView, PlacedInstance,
+from mesosframe.matching import (Agent, Constraint, FirstFit, NoMatch, OfferView, PlacedInstance,
                                  PlacementPolicy, TaskRequest, place)
 from mesosframe.resources import ResourceRequest
 from mesosframe.tasks.builder import build_task_group, build_task_info, validate
@@ -46,13 +46,16 @@ class Want:
 
 @dataclass(frozen=True)
 class Launch:
-    """A task (or group) placed on an offer: persist its record(s), then ACCEPT."""
+    """A task (or group) placed on an offer: persist its record(s), then ACCEPT. `ports`: the host ports it
+    was given; `attributes`: its agent's (as constraints read them)."""
     want: Want
     task_ids: tuple[str, ...]
     offer_id: str
     agent_id: str
     hostname: str
     operation: dict
+    ports: tuple[int, ...] = ()
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -198,7 +201,7 @@ def plan_round(offers: Sequence[dict], wants: Sequence[Want], *, existing: Itera
                 cut.append(want)
                 continue
             try:
-                launch = _launch(want, a.offer_id, a.agent_id, a.hostname, a.resources.to_mesos(), a.ports,
+                launch = _launch(want, a.offer_id, agents[a.offer_id], a.resources.to_mesos(), a.ports,
                                  framework_id, new_id)
             except ValidationError as exc:
                 plan.invalid[want.ref] = exc
@@ -221,16 +224,17 @@ def plan_round(offers: Sequence[dict], wants: Sequence[Want], *, existing: Itera
     return plan
 
 
-def _launch(want: Want, offer_id: str, agent_id: str, hostname: str, resources: list[dict],
-            ports: Sequence[int], framework_id: str, new_id: Callable[[str], str]) -> Launch:
+def _launch(want: Want, offer_id: str, agent: Agent, resources: list[dict], ports: Sequence[int],
+            framework_id: str, new_id: Callable[[str], str]) -> Launch:
     spec = want.demand.spec
     prefix = f"{want.plugin}.{want.demand.key}"
+    where = {"offer_id": offer_id, "agent_id": agent.agent_id, "hostname": agent.hostname, "ports": tuple(ports),
+             "attributes": agent.attributes}
     if isinstance(spec, TaskGroupSpec):
         ids = tuple(new_id(f"{prefix}.{t.name}") for t in spec.tasks)
-        executor, infos = build_task_group(spec, ids, new_id(f"{prefix}.executor"), framework_id, agent_id,
+        executor, infos = build_task_group(spec, ids, new_id(f"{prefix}.executor"), framework_id, agent.agent_id,
                                            ports=ports)
-        return Launch(want, ids, offer_id, agent_id, hostname, calls.launch_group(executor, infos))
+        return Launch(want, ids, operation=calls.launch_group(executor, infos), **where)
     task_id = new_id(prefix)
-    info = build_task_info(spec, task_id, agent_id, resources=resources, ports=ports, validated=True)
-    return Launch(want, (task_id,), offer_id, agent_id, hostname, calls.launch([info]))
-
+    info = build_task_info(spec, task_id, agent.agent_id, resources=resources, ports=ports, validated=True)
+    return Launch(want, (task_id,), operation=calls.launch([info]), **where)

@@ -3,7 +3,8 @@
 A record is written to the state store BEFORE the task is launched, so a new leader knows every task that
 may be running. `key` is the plugin's demand key the task fulfils and `group` its placement group
 (constraints count instances per group); `labels` carry the launch size (`cpus`, `mem`) used for fair
-sharing. `state` is the last observed Mesos state (a `TaskState` value);
+sharing; `ports` are the host ports placement chose and `attributes` the agent's (formatted as constraints
+read them), both as of the launch. `state` is the last observed Mesos state (a `TaskState` value);
 `goal` is the desired state (a `Goal` value). Records carry `"version": 1`; `from_json` refuses newer versions.
 """
 from __future__ import annotations
@@ -35,10 +36,14 @@ class TaskRecord:
     reconciled_at: float = 0.0
     attempt: int = 0
     labels: dict[str, str] = field(default_factory=dict)
+    ports: tuple[int, ...] = ()
+    attributes: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in _FIELDS}
         data["labels"] = dict(self.labels)
+        data["ports"] = list(self.ports)
+        data["attributes"] = dict(self.attributes)
         data["version"] = RECORD_VERSION
         return data
 
@@ -50,8 +55,10 @@ class TaskRecord:
             raise RecordFormatError(f"task record version {version!r} is newer than {RECORD_VERSION}")
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         try:
+            if "ports" in fields:
+                fields["ports"] = tuple(int(p) for p in fields["ports"])
             return cls(**fields)
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise RecordFormatError(f"bad task record: {exc}") from exc
 
 

@@ -19,12 +19,14 @@ ADRIFT = ("UNREACHABLE", "UNKNOWN")
 
 
 def record_ports(record: TaskRecord) -> list[int]:
-    """The task's host ports, when the core records them (TaskRecord `ports`, or a `ports` label)."""
-    ports = getattr(record, "ports", None)
-    if ports is None:
-        raw = record.labels.get("ports", "")
-        ports = [int(p) for p in raw.split(",") if p.strip().isdigit()]
-    return list(ports)
+    """The task's host ports as the core recorded them at launch."""
+    return list(record.ports)
+
+
+def recorded_placement(record: TaskRecord) -> bool:
+    """The record says where the task went (ports, agent attributes): records written before the core kept
+    them have neither, and those tasks are looked up in the master's state (`ports.MasterState`)."""
+    return bool(record.ports or record.attributes)
 
 
 def task_from_record(r: TaskRecord, app: AppDefinition, stamp: str) -> Task:
@@ -37,7 +39,8 @@ def task_from_record(r: TaskRecord, app: AppDefinition, stamp: str) -> Task:
                 state="TASK_UNREACHABLE" if adrift else f"TASK_{r.state}", healthy=r.healthy,
                 staged_at=r.launched_at, started_at=r.launched_at if r.state == "RUNNING" else None,
                 killing=r.goal == "STOPPED", unreachable_since=r.updated_at if adrift else None,
-                attributes={"hostname": r.hostname or ""}, checked=bool(app.healthChecks))
+                attributes={"hostname": r.hostname or "", **r.attributes}, checked=bool(app.healthChecks),
+                placed=recorded_placement(r))
 
 
 def rebuild(records: Sequence[TaskRecord], apps: Mapping[str, AppDefinition]) -> tuple[dict[str, Task], list[str], int]:

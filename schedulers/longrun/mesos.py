@@ -287,7 +287,8 @@ class MesosLongrunService(InMemoryLongrunService):
             task = Task(id=record.task_id, app_id=app_id, version=app.version or "",
                         config_version=config_version(app), host=record.hostname or "",
                         agent_id=record.agent_id or "", ports=record_ports(record), staged_at=now,
-                        attributes={"hostname": record.hostname or ""}, checked=bool(app.healthChecks))
+                        attributes={"hostname": record.hostname or "", **record.attributes},
+                        checked=bool(app.healthChecks), placed=True)    # the core recorded where it went
             self.state.tasks[task.id] = task
             self.bus.publish(runner.status_event(task, "TASK_STAGING", now))
 

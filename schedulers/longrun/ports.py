@@ -1,9 +1,11 @@
 """Host ports and agent attributes of launched tasks, read from the master's state (`GET /master/state`).
 
-The core's task records carry neither the ports placement chose nor the agent's attributes, so the plugin
-learns them as any Mesos tool does: from the master's view (`frameworks[].tasks[].resources.ports`,
-"[31000-31001, 31007-31007]", and `slaves[].attributes`). Ports feed the API and scheduler-side HTTP/TCP
-checks; attributes feed GROUP_BY balancing when scaling down. A zk:// master is found with `MasterDetector`.
+The core's task records carry the ports placement chose and the agent's attributes, so a task launched or
+recovered from such a record is placed at once. Records written before the core kept them carry neither;
+for those tasks only, the plugin learns them as any Mesos tool does: from the master's view
+(`frameworks[].tasks[].resources.ports`, "[31000-31001, 31007-31007]", and `slaves[].attributes`). Ports feed
+the API and scheduler-side HTTP/TCP checks; attributes feed GROUP_BY balancing when scaling down. A zk://
+master is found with `MasterDetector`.
 """
 from __future__ import annotations
 

@@ -93,7 +93,7 @@ class Task:
     unreachable_since: float | None = None
     attributes: dict[str, str] = field(default_factory=dict)
     checked: bool = False      # the app has health checks: healthy only once a check said so
-    placed: bool = False       # ports and agent attributes are known (the Mesos plugin learns them late)
+    placed: bool = False       # ports and agent attributes are known (from the core's record, or the master)
 
     @property
     def active(self) -> bool:

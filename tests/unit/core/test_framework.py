@@ -405,3 +405,29 @@ def test_new_demand_revives_even_when_not_suppressed():
     fw.submit(lambda _: plugin.context.wake())
     fw.step()
     assert [c[0] for c in driver.calls].count("revive") == revives + 1   # nothing new: no second REVIVE
+
+
+def test_a_launched_tasks_record_keeps_its_ports_and_agent_attributes_across_a_new_leader():
+    store = MemoryStateStore()
+    spec = TaskSpec(name="web", command="serve", cpus=1.0, mem=64.0, ports=2)
+    fw, driver, *_ = subscribed([ListPlugin(keys=["a"], spec=spec)], store=store)
+    offered(driver, fw, offer(offer_id="A", ports=(31000, 31009), attributes={"rack": "r1"}))
+    (record,) = fw.engine.records.values()
+    assert record.ports == (31000, 31001) and record.attributes == {"rack": "r1"}
+    fw2, *_ = make([ListPlugin(keys=["a"], spec=spec)], store=store)
+    assert fw2.engine.records[record.task_id] == record            # read back from the store as written
+
+
+def test_constraints_count_recovered_instances_on_agents_not_offered_by_their_recorded_attributes():
+    store = MemoryStateStore()
+    spec = TaskSpec(name="web", command="serve", cpus=1.0, mem=64.0, constraints=(("rack", "UNIQUE"),))
+    fw, driver, *_ = subscribed([ListPlugin(keys=["a"], spec=spec)], store=store)
+    offered(driver, fw, offer("a1", offer_id="A", attributes={"rack": "r1"}))
+    plugin = ListPlugin(keys=["a", "b"], spec=spec)
+    fw2, driver2, *_ = make([plugin], store=store)            # a new leader: it has seen no offer from a1
+    driver2.subscribe("F-0001")
+    fw2.step()
+    offered(driver2, fw2, offer("a2", offer_id="B", attributes={"rack": "r1"}))
+    assert not driver2.named("accept")                        # rack r1 already has an instance (on a1)
+    offered(driver2, fw2, offer("a3", offer_id="C", attributes={"rack": "r2"}))
+    assert [c[1] for c in driver2.named("accept")] == ["C"]

@@ -294,3 +294,20 @@ def test_a_kill_without_an_answer_is_sent_again():
     h.clock.advance(KILL_RETRY_SECONDS)
     h.service.tick()
     assert h.context.killed.count(victim) == 2       # answered: never again
+
+
+def test_instances_take_ports_and_attributes_from_the_cores_records_and_older_records_ask_the_master():
+    h = Harness()
+    h.service.create_app(web(1))
+    (demand,) = h.service.plugin.demand(h.clock.now())
+    record = TaskRecord(task_id="longrun.new.1", plugin="longrun", name="web", key=demand.key, agent_id="a1",
+                        hostname="h1", ports=(31004,), attributes={"rack": "r1"})
+    h.service.plugin.on_launched(record, h.clock.now())
+    task = h.service.state.tasks["longrun.new.1"]
+    assert (task.ports, task.attributes, task.placed) == ([31004], {"hostname": "h1", "rack": "r1"}, True)
+    recovered = Harness(records=dict(h.context.records), tasks=[
+        replace(record, state="RUNNING"),
+        replace(record, task_id="longrun.old.2", key=record.key.replace("@1", "@2"), state="RUNNING", ports=(),
+                attributes={})])                     # written before records kept them
+    placed = {t.id: (t.ports, t.placed) for t in recovered.service.state.tasks.values()}
+    assert placed == {"longrun.new.1": ([31004], True), "longrun.old.2": ([], False)}

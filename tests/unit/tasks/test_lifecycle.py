@@ -111,3 +111,14 @@ def test_record_json_round_trip_and_newer_version_refused():
 def test_a_repeated_state_of_a_task_to_stop_kills_it_again(state, goal, kills):
     _, effects = apply(rec(state, goal), StatusObserved(state, "a1"), now=1.0)
     assert effects == ([KillTask("t1", "a1")] if kills else [])
+
+
+def test_a_record_keeps_its_ports_and_attributes_and_older_records_read_without_them():
+    r = TaskRecord(task_id="t1", plugin="p", name="n", ports=(31000, 31005), attributes={"rack": "r1"})
+    data = r.to_json()
+    assert data["ports"] == [31000, 31005] and data["attributes"] == {"rack": "r1"}
+    assert TaskRecord.from_json(data) == r
+    older = {k: v for k, v in data.items() if k not in ("ports", "attributes")}
+    assert TaskRecord.from_json(older) == TaskRecord(task_id="t1", plugin="p", name="n")
+    with pytest.raises(RecordFormatError):
+        TaskRecord.from_json({**data, "ports": ["http"]})
