@@ -40,12 +40,8 @@ class ReconcileState:
     next_at: float | None = None
     started_at: float = 0.0
     config: ReconcileConfig = ReconcileConfig()
-    asked: frozenset[str] = frozenset()      # the task ids of `pending`
+    asked: frozenset[str] = frozenset()      # the task ids of `pending` (kept for O(1) membership)
     waiting: int = 0                         # how many of them have not answered yet
-
-    @property
-    def pending_ids(self) -> frozenset[str]:
-        return self.asked
 
 
 Result = tuple[ReconcileState, list[Reconcile]]

@@ -11,7 +11,6 @@ app env values whose names look secret are redacted wherever an app is logged.
 from __future__ import annotations
 
 import hmac
-import base64
 import json
 import logging
 import re
@@ -26,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mesosframe.errors import NotLeaderError, ValidationError
+from schedulers.common.server import api_authorization
 from schedulers.longrun.service import AppLockedError, LongrunError, LongrunService
 from schedulers.longrun.validation import AppValidationError
 
@@ -186,9 +186,8 @@ class _Auth:
 
     def __init__(self, app: ASGIApp, basic_auth: tuple[str, str] | None, bearer_token: str | None) -> None:
         self.app = app
-        self.basic = ("Basic " + base64.b64encode(f"{basic_auth[0]}:{basic_auth[1]}".encode()).decode()
-                      ).encode() if basic_auth else None
-        self.bearer = f"Bearer {bearer_token}".encode() if bearer_token else None
+        self.basic = api_authorization(basic_auth, None).encode() if basic_auth else None
+        self.bearer = api_authorization(None, bearer_token).encode() if bearer_token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
