@@ -14,10 +14,12 @@ makes the scheduler API check HTTP Basic credentials; `--authenticate-frameworks
 from __future__ import annotations
 
 import argparse
+import contextlib
 import pathlib
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -97,25 +99,40 @@ def main(args: argparse.Namespace, *, stop: threading.Event | None = None) -> in
                            zk=args.zk, agent_resources=args.agent_resources,
                            agent_attributes=args.agent_attributes, heartbeat_interval=args.heartbeat_interval,
                            work_dir=args.work_dir, host=args.host, containers=containers, **options)
+    with stop_on_signals(stop):
+        try:
+            cluster.start()
+            print(f"master: {cluster.master_url}", flush=True)
+            print(f"master address: {cluster.master_address}", flush=True)
+            if args.zk:
+                print(f"zk: {args.zk}", flush=True)
+            print(f"agents: {args.agents} process, {args.simulated_agents} simulated", flush=True)
+            if args.credentials:
+                print(f"authentication: {len(options['credentials'])} principal(s), "
+                      f"{'required' if args.authenticate_frameworks else 'optional'}", flush=True)
+            wait_for(stop)
+        finally:
+            cluster.stop()
+    print("stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[threading.Event]:
+    """Inside the block, SIGINT and SIGTERM set `stop` (from the main thread only: elsewhere signals cannot be
+    handled); the previous handlers are back after it."""
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, lambda *_: stop.set())
     try:
-        cluster.start()
-        print(f"master: {cluster.master_url}", flush=True)
-        print(f"master address: {cluster.master_address}", flush=True)
-        if args.zk:
-            print(f"zk: {args.zk}", flush=True)
-        print(f"agents: {args.agents} process, {args.simulated_agents} simulated", flush=True)
-        if args.credentials:
-            print(f"authentication: {len(options['credentials'])} principal(s), "
-                  f"{'required' if args.authenticate_frameworks else 'optional'}", flush=True)
-        while not stop.wait(0.5):
-            pass
+        yield stop
     finally:
-        cluster.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    print("stopped", file=sys.stderr, flush=True)
-    return 0
+
+
+def wait_for(stop: threading.Event) -> None:
+    """Block until `stop` is set, waking twice a second so that signal handlers run promptly."""
+    while not stop.wait(0.5):
+        pass

@@ -8,11 +8,11 @@ its own IP address (see `mesosframe.testing.topology`). Needs root. Prints the U
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
 
 from mesosframe.errors import ConfigurationError
+from mesosframe.local.command import stop_on_signals, wait_for
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -40,29 +40,22 @@ def main(args: argparse.Namespace, *, stop: threading.Event | None = None) -> in
     reason = netns_unavailable_reason()
     if reason:
         raise ConfigurationError(f"demo-multinode needs network namespaces: {reason}")
-    stop = stop or threading.Event()
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, lambda *_: stop.set())
-    sweep_stale_topologies()
-    spec = TopologySpec(masters=args.masters, longrun=args.longrun, cron=args.cron,
-                        simulated_agents=args.simulated, agent_ping_timeout=15.0, zk_session_timeout=10.0)
-    topology = Topology(spec, log_dir=args.log_dir)
-    try:
-        print("starting the topology (ZooKeeper, masters, agents, schedulers)...", flush=True)
-        topology.start()
-        for what, where in topology.describe().items():
-            print(f"{what:>22}: {where}", flush=True)
-        print(f"{'leading master':>22}: {topology.leading_master()}", flush=True)
-        print(f"{'logs':>22}: {topology.log_dir}", flush=True)
-        print("Ctrl-C to stop.", flush=True)
-        while not stop.wait(0.5):
-            pass
-    finally:
-        topology.close()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    with stop_on_signals(stop or threading.Event()) as stop:
+        sweep_stale_topologies()
+        spec = TopologySpec(masters=args.masters, longrun=args.longrun, cron=args.cron,
+                            simulated_agents=args.simulated, agent_ping_timeout=15.0, zk_session_timeout=10.0)
+        topology = Topology(spec, log_dir=args.log_dir)
+        try:
+            print("starting the topology (ZooKeeper, masters, agents, schedulers)...", flush=True)
+            topology.start()
+            for what, where in topology.describe().items():
+                print(f"{what:>22}: {where}", flush=True)
+            print(f"{'leading master':>22}: {topology.leading_master()}", flush=True)
+            print(f"{'logs':>22}: {topology.log_dir}", flush=True)
+            print("Ctrl-C to stop.", flush=True)
+            wait_for(stop)
+        finally:
+            topology.close()
     print("stopped", file=sys.stderr, flush=True)
     return 0
 

@@ -80,3 +80,16 @@ def test_containers_and_credentials_flags(tmp_path, capsys):
             urllib.request.urlopen(request, timeout=5)
         assert info.value.code == 401
         assert info.value.headers["WWW-Authenticate"] == 'Basic realm="mesos-master-scheduler"'
+
+
+def test_signals_set_stop_only_inside_the_block_and_the_handlers_come_back():
+    import signal
+    import threading
+
+    from mesosframe.local.command import stop_on_signals
+    before = signal.getsignal(signal.SIGTERM)
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        signal.raise_signal(signal.SIGTERM)
+        assert stop.wait(1)
+    assert signal.getsignal(signal.SIGTERM) is before
