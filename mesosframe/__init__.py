@@ -17,7 +17,7 @@ the documented packages `mesosframe.resources`, `mesosframe.matching`, `mesosfra
 """
 from __future__ import annotations
 
-import importlib
+from mesosframe.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -64,16 +64,4 @@ _EXPORTS = {
     "FrameworkRemovedError": "mesosframe.core.engine",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mesosframe' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -18,7 +18,7 @@ start importing threads, drivers or pymesos.
 """
 from __future__ import annotations
 
-import importlib
+from mesosframe.lazy import lazy_exports
 
 _EXPORTS = {
     "Framework": "mesosframe.core.framework",
@@ -33,10 +33,4 @@ _EXPORTS = {
     "ZooKeeperHA": "mesosframe.core.leadership",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mesosframe.core' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from mesosframe.driver.base import EventSink, MesosDriver
 from mesosframe.driver.fake import FakeDriver
+from mesosframe.lazy import lazy_exports
 
 __all__ = ["EventSink", "FakeDriver", "MesosDriver", "PyMesosDriver"]
 
 
-def __getattr__(name: str):
-    if name == "PyMesosDriver":
-        from mesosframe.driver.pymesos_driver import PyMesosDriver
-        return PyMesosDriver
-    raise AttributeError(name)
+__getattr__ = lazy_exports(__name__, {"PyMesosDriver": "mesosframe.driver.pymesos_driver"}, globals())

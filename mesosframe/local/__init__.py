@@ -8,16 +8,10 @@
 """
 from __future__ import annotations
 
-from typing import Any
+from mesosframe.lazy import lazy_exports
 
 __all__ = ["LocalCluster", "Master", "MasterOptions"]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "LocalCluster":
-        from mesosframe.local.cluster import LocalCluster
-        return LocalCluster
-    if name in ("Master", "MasterOptions"):
-        from mesosframe.local import master
-        return getattr(master, name)
-    raise AttributeError(name)
+__getattr__ = lazy_exports(__name__, {"LocalCluster": "mesosframe.local.cluster", "Master": "mesosframe.local.master",
+                                      "MasterOptions": "mesosframe.local.master"}, globals())
