@@ -118,12 +118,12 @@ class BackgroundCalls:
         target = self.target()
         if target is None:
             for call in calls:
-                self._give_up(call, "not subscribed")
+                self._give_up(call, "not subscribed", written=False)
             return
         pipe = self._pipe_for(target)
         if pipe is None:
             for call in calls:
-                self._give_up(call, "cannot connect")
+                self._give_up(call, "cannot connect", written=False)
             return
         pipe.push(calls)
         noted = 0                     # calls[:noted] are written
@@ -161,11 +161,15 @@ class BackgroundCalls:
 
     def _note_written(self, calls: list[_Call]) -> None:
         """Written (or given up, on a failed write): no longer waited for; `written` is the benchmarks' hook."""
-        accepts = [call for call in calls if call.kind == "ACCEPT"]
         self.written(calls)
+        self._stop_waiting_for(calls)
+
+    def _stop_waiting_for(self, calls: list[_Call]) -> None:
+        """The ACCEPTs among `calls` are no longer waited for by `wait_written`."""
+        accepts = sum(1 for call in calls if call.kind == "ACCEPT")
         if accepts:
             with self._written:
-                self._unwritten -= len(accepts)
+                self._unwritten -= accepts
                 if self._unwritten <= 0:
                     self._written.notify_all()
 
@@ -224,11 +228,12 @@ class BackgroundCalls:
             else:
                 self._give_up(call, str(error))
 
-    def _give_up(self, call: _Call, reason: str) -> None:
+    def _give_up(self, call: _Call, reason: str, written: bool = True) -> None:
+        """Count and log a dropped call; one never `written` is also no longer waited for."""
         with self._counts:
             self.failed += 1
-        if call.kind == "ACCEPT" and reason in ("not subscribed", "cannot connect"):
-            self._note_written([call])       # never written: no longer waited for
+        if not written:
+            self._stop_waiting_for([call])
         if call.kind != "ACKNOWLEDGE":      # the agent resends updates; a lost launch or kill is worth a line
             log.warning("background_call_dropped type=%s: %s", call.kind, reason)
 

@@ -25,6 +25,7 @@ from typing import Any, Sequence
 from mesosframe import calls
 from mesosframe.core.events import (AgentLost, Disconnected, FrameworkError, Heartbeat, OfferRescinded,
                                     OffersReceived, Subscribed, TaskStatusUpdated)
+from mesosframe.driver import http1
 from mesosframe.driver.background import BackgroundCalls
 from mesosframe.driver.base import EventSink
 from mesosframe.errors import CallRejectedError, DriverError, NotSubscribedError
@@ -344,7 +345,7 @@ class PyMesosDriver:
         host, port = master.rsplit(":", 1)
         conn = http.client.HTTPConnection(host, int(port), timeout=self.call_timeout)
         try:
-            conn.request("POST", "/api/v1/scheduler", body=json.dumps(body).encode(),
+            conn.request("POST", http1.PATH, body=json.dumps(body).encode(),
                          headers={"Content-Type": "application/json", "Mesos-Stream-Id": stream_id, **headers})
             response = conn.getresponse()
             text = response.read().decode("utf-8", "replace")
