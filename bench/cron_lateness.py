@@ -17,7 +17,7 @@ from collections import Counter
 
 from bench._common import cluster_process
 from mesosframe.driver.background import BackgroundCalls
-from schedulers.common.server import settle_heap
+from mesosframe.heap import settle_heap
 from schedulers.cron.job import Job
 from schedulers.cron.server import CronServer
 from schedulers.cron.schedule import format_instant

@@ -30,7 +30,7 @@ import httpx  # noqa: E402
 from bench._common import cluster_process  # noqa: E402
 from bench.core_launch import AGENT, Many  # noqa: E402
 from mesosframe.core import Framework  # noqa: E402
-from schedulers.common.server import settle_heap  # noqa: E402
+from mesosframe.heap import settle_heap  # noqa: E402
 from schedulers.longrun.server import LongrunServer  # noqa: E402
 
 
@@ -183,6 +183,7 @@ def main() -> None:
     args = parser.parse_args()
     n = args.instances
     with cluster_process(args.agents, AGENT) as master:
+        settle_heap()                       # the floors run under the scheduler process's collector settings
         floors = [floor_seconds(master, n) for _ in range(args.floors)]
         floor = statistics.median(floors)
         print(f"core floor: {n} tasks RUNNING in {floor:.2f}s ({n / floor:.0f}/s), the median of "
@@ -193,7 +194,7 @@ def main() -> None:
               + ", ".join(f"{r:.2f}" for r in replaces))
         server = LongrunServer(master, http_port=0, tick_interval=0.1).start()
         server.warm_up()                    # as the `mesosframe longrun` process does once started
-        settle_heap()
+        settle_heap()                       # again, to freeze what the server's start made
         try:
             with httpx.Client(base_url=server.url, timeout=60) as api:
                 while not server.service.leading:

@@ -5,10 +5,11 @@ OFFERS event (json.loads) and encoding the ACCEPT calls with their TaskInfos (js
 building the offer views from that JSON, `place`, and turning each assignment's resources back into Mesos JSON
 (assembling the rest of each TaskInfo is the core's builder's work and is timed in neither). Floor and work
 are measured back to back in each run, in CPU time of this (single-threaded) process, with the garbage
-collector on as in production. Each policy gets one untimed warm-up run, and every run starts from a freshly
+collector on and set as a framework process sets it once started (`mesosframe.heap.settle_heap`; pass
+`--collector default` for CPython's defaults). Each policy gets one untimed warm-up run, and every run starts from a freshly
 collected heap (untimed), so that collections fall at the same points in every run; the median of the
 per-run ratios is reported. All of this damps the noise of a shared machine.
-Run: `python -m bench.placement [--policy firstfit|binpack|spread|all] [--repeat N]`. Goal: ratio <= 2.
+Run: `python -m bench.placement [--policy firstfit|binpack|spread|all] [--repeat N] [--collector C]`. Goal: ratio <= 2.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import os
 import statistics
 import time
 
+from mesosframe.heap import settle_heap
 from mesosframe.matching import BinPack, Constraint, FirstFit, OfferView, Spread, TaskRequest, place
 from mesosframe.resources import ResourceRequest
 
@@ -118,12 +120,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--policy", choices=[*POLICIES, "all"], default="all")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--collector", choices=["process", "default"], default="process",
+                        help="the garbage collector as settle_heap sets it (process) or CPython's defaults")
     args = parser.parse_args(argv)
+    if args.collector == "process":
+        settle_heap()                     # as a framework process does once started
     event = offers_event()
     pending = requests()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{len(pending)} tasks in {GROUPS} groups on {AGENTS} offers; load average {load:.2f} "
-          f"on {os.cpu_count()} cpus", flush=True)
+          f"on {os.cpu_count()} cpus; garbage collector thresholds {gc.get_threshold()}", flush=True)
     ratios = {}
     for name in (POLICIES if args.policy == "all" else [args.policy]):
         runs = measure(event, pending, name, args.repeat)

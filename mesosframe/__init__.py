@@ -55,6 +55,8 @@ _EXPORTS = {
     "ZooKeeperStateStore": "mesosframe.state",
     # the embedded cluster
     "LocalCluster": "mesosframe.local.cluster",
+    # the process
+    "settle_heap": "mesosframe.heap",
     # errors
     "MesosframeError": "mesosframe.errors",
     "ValidationError": "mesosframe.errors",

@@ -21,7 +21,7 @@ import threading
 from typing import Any, Callable
 
 from mesosframe.errors import ConfigurationError
-from schedulers.common.server import settle_heap
+from mesosframe.heap import settle_heap
 
 __all__ = ["add_server_options", "add_auth_options", "read_secret", "http_auth", "serve", "read_json_input"]
 

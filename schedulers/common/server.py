@@ -2,7 +2,6 @@
 `Framework`, optional ZooKeeper HA, background threads that drive the scheduler, and the REST API served by
 uvicorn from a thread on a socket bound at construction.
 
-    settle_heap(): after start-up, keep the long-lived objects out of full garbage collections
     SchedulerServer(master, *, zk, http_port, hostname, name, zk_session_timeout)
         .url, .address, .port, .ha (ZooKeeperHA or None), .framework, .api (set by the subclass)
         .start() -> self; .warm_up(); .wait(); .stop(failover=True)
@@ -17,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import gc
 import logging
 import socket
 import threading
@@ -30,18 +28,7 @@ from mesosframe.core.framework import Framework
 from mesosframe.errors import MesosframeError
 from schedulers.common.proxy import PROXIED
 
-__all__ = ["SchedulerServer", "FrameworkThread", "settle_heap", "api_authorization"]
-
-
-def settle_heap() -> int:
-    """For a scheduler process once started: collect, then move every object still alive (imported modules,
-    the web framework, the API's models: tens of thousands, alive for the whole process) out of the garbage
-    collector's reach (`gc.freeze`), so full collections no longer walk them (they cost about 100 ms in a
-    1,000-task offer round before). Returns how many objects were frozen. Not for processes that build and drop
-    many servers (tests): what is frozen is never collected."""
-    gc.collect()
-    gc.freeze()
-    return gc.get_freeze_count()
+__all__ = ["SchedulerServer", "FrameworkThread", "api_authorization"]
 
 
 def api_authorization(basic_auth: tuple[str, str] | None, bearer_token: str | None) -> str | None:
