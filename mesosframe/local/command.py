@@ -21,6 +21,8 @@ import sys
 import threading
 from collections.abc import Iterator
 
+from mesosframe.heap import settle_heap
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the `local` subcommand; its `func` is `main`."""
@@ -102,6 +104,7 @@ def main(args: argparse.Namespace, *, stop: threading.Event | None = None) -> in
     with stop_on_signals(stop):
         try:
             cluster.start()
+            settle_heap()           # a long-running process: see mesosframe.heap
             print(f"master: {cluster.master_url}", flush=True)
             print(f"master address: {cluster.master_address}", flush=True)
             if args.zk:

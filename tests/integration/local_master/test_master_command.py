@@ -44,13 +44,22 @@ def serving(args, capsys):
     assert result == {"code": 0}
 
 
-def test_local_command_serves_until_stopped(capsys):
+@pytest.fixture(autouse=True)
+def settled(monkeypatch):
+    """The command settles its process's heap once the cluster runs; recorded here instead (it is process-wide)."""
+    calls = []
+    monkeypatch.setattr(command, "settle_heap", lambda: calls.append(True))
+    return calls
+
+
+def test_local_command_serves_until_stopped(capsys, settled):
     args = parse("--agents", "0", "--simulated-agents", "2", "--agent-resources", "cpus:1;mem:128",
                  "--agent-resources", "cpus:2;mem:256", "--agent-attributes", "rack:r1", "--heartbeat-interval", "5")
     with serving(args, capsys) as (url, _):
         state = json.loads(urllib.request.urlopen(url + "/master/state", timeout=5).read())
         assert sorted(s["resources"]["cpus"] for s in state["slaves"]) == [1.0, 2.0]
         assert all(s["attributes"] == {"rack": "r1"} for s in state["slaves"])
+        assert settled == [True]
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -63,12 +63,16 @@ def test_demo_hook_starts_a_scheduler(sim_cluster):
         handle.stop(failover=False)
 
 
-def test_longrun_command_with_token_auth(sim_cluster, tmp_path, capsys):
+def test_longrun_command_with_token_auth(sim_cluster, tmp_path, capsys, monkeypatch):
     import socket
     import threading
 
+    import schedulers.common.cli
     from mesosframe.cli import build_parser
     from schedulers.longrun.command import run_scheduler
+
+    settled = []    # the process settles its heap once serving; recorded instead (it is process-wide)
+    monkeypatch.setattr(schedulers.common.cli, "settle_heap", lambda: settled.append(True))
 
     token = tmp_path / "token"
     token.write_text("s3cret\n")
@@ -90,6 +94,7 @@ def test_longrun_command_with_token_auth(sim_cluster, tmp_path, capsys):
         stop.set()
         runner.join(30)
     assert not runner.is_alive()
+    assert settled == [True]
 
 
 def _answers(url: str) -> bool:
