@@ -1,18 +1,39 @@
-"""Shared by the container tests: an agent harness, and what of a container is left behind after it should be
-gone."""
+"""Shared by the container tests: an agent harness, a pymesos driver on a one-agent container cluster, and what
+of a container is left behind after it should be gone."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pymesos
 
 from mesosframe.core.clock import SystemClock
 from mesosframe.local.agents import ContainerOptions, ProcessAgent
+from mesosframe.local.cluster import LocalCluster
 from mesosframe.local.agents.recording import RecordingMaster
 from mesosframe.local.protocol import AgentInfo
 from mesosframe.local.containers.cgroups import cgroup_layout
+
+
+@contextlib.contextmanager
+def pymesos_driver(scheduler: object, name: str, cluster: LocalCluster) -> Iterator[pymesos.MesosSchedulerDriver]:
+    """pymesos's real driver for `scheduler` (implicit acknowledgements) subscribed to `cluster` as framework
+    `name`, after checking that its one agent runs containers; stopped and joined when the block ends."""
+    agent = cluster.agents[0]
+    assert isinstance(agent, ProcessAgent) and agent.container_probe.usable
+    driver = pymesos.MesosSchedulerDriver(scheduler, {"user": "root", "name": name}, cluster.master_address,
+                                          use_addict=False, implicit_acknowledgements=True)
+    driver.start()
+    try:
+        yield driver
+    finally:
+        driver.stop()
+        driver.join()
 
 
 def leftovers(options: ContainerOptions, container_id: str) -> list[str]:

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from mesosframe.local.agents import ContainerOptions, ProcessAgent
+from mesosframe.local.agents import ContainerOptions
 from mesosframe.local.containers import ContainerRuntime
 from mesosframe.local.cluster import LocalCluster
 from mesosframe.local.containers.cgroups import cgroup_layout
 from mesosframe.testing.images import build_busybox_image
-from container_checks import AgentHarness, leftovers  # noqa: E402  (shared helper beside this file)
+from container_checks import AgentHarness, leftovers, pymesos_driver  # noqa: E402  (shared helpers beside this file)
 
 PROBE = ContainerRuntime().probe()
 needs_runtime = [pytest.mark.root, pytest.mark.skipif(not PROBE.usable, reason="; ".join(PROBE.reasons))]
@@ -225,20 +225,12 @@ def test_through_local_cluster_and_pymesos(options):
     with LocalCluster(agents=1, agent_resources="cpus:4;mem:1024;disk:1024", heartbeat_interval=1.0,
                       containers=options) as cluster:
         agent = cluster.agents[0]
-        assert isinstance(agent, ProcessAgent) and agent.container_probe.usable
-        driver = pymesos.MesosSchedulerDriver(framework, {"user": "root", "name": "containers-e2e"},
-                                              cluster.master_address, use_addict=False,
-                                              implicit_acknowledgements=True)
-        driver.start()
-        try:
+        with pymesos_driver(framework, "containers-e2e", cluster) as driver:
             hello = framework.wait("hello", TERMINAL)
             hog = framework.wait("hog", TERMINAL)
             framework.wait("sleeper", {"TASK_RUNNING"})
             container_id = framework.seen["sleeper"][-1]["container_status"]["container_id"]["value"]
             framework_id = driver.framework_id
-        finally:
-            driver.stop()
-            driver.join()
         assert hello["state"] == "TASK_FINISHED", hello
         sandbox = (agent.work_dir / "slaves" / agent.info.agent_id / "frameworks" / framework_id
                    / "executors" / "hello" / "runs" / hello["container_status"]["container_id"]["value"])

@@ -21,14 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from mesosframe.local.agents import ContainerOptions, ProcessAgent
+from mesosframe.local.agents import ContainerOptions
 from mesosframe.local.cluster import LocalCluster
 from mesosframe.local.containers import ContainerRuntime
 from mesosframe.local.containers.cgroups import cgroup_layout
 from mesosframe.local.executors import ExecutorLaunchSpec, ExecutorState, container_task
 from mesosframe.testing.images import LayerBuilder, busybox_layer, image_config, write_image
 import container_checks  # noqa: E402  (shared helpers beside this file)
-from container_checks import leftovers  # noqa: E402  (shared helper beside this file)
+from container_checks import leftovers, pymesos_driver  # noqa: E402  (shared helper beside this file)
 
 PROBE = ContainerRuntime().probe()
 needs_runtime = pytest.mark.skipif(not PROBE.usable, reason="; ".join(PROBE.reasons))
@@ -254,17 +254,8 @@ def test_through_local_cluster_and_pymesos(options, no_interrupt):
     framework = Framework()
     with LocalCluster(agents=1, agent_resources="cpus:2;mem:1024;disk:1024", heartbeat_interval=1.0,
                       containers=options) as cluster:
-        agent = cluster.agents[0]
-        assert isinstance(agent, ProcessAgent) and agent.container_probe.usable
-        driver = pymesos.MesosSchedulerDriver(framework, {"user": "root", "name": "executor-images"},
-                                              cluster.master_address, use_addict=False,
-                                              implicit_acknowledgements=True)
-        driver.start()
-        try:
+        with pymesos_driver(framework, "executor-images", cluster):
             assert framework.finished.wait(60), framework.states
-        finally:
-            driver.stop()
-            driver.join()
     final = framework.states[-1]
     assert (final["state"], final["message"]) == ("TASK_FINISHED", "2 steps done")
     assert {"task": "p1", "progress": 1.0} in framework.messages

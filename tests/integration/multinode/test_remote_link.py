@@ -11,18 +11,12 @@ from mesosframe.local.master import Master, MasterHttp, MasterOptions
 from mesosframe.local.protocol import AgentInfo
 from mesosframe.local.remote import Backoff, RemoteMasterPort, mount
 from mesosframe.testing.zookeeper import free_port
+from tests.recording_sink import RecordingSink
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.events: list[dict] = []
-        self.closed = False
-
-    def send(self, event: dict) -> None:
-        self.events.append(event)
-
-    def close(self) -> None:
-        self.closed = True
+class Sink(RecordingSink):
+    """A framework's events, with its status updates per task."""
+    framework_id = stream_id = ""
 
     def updates(self, task_id: str) -> list[dict]:
         return [e["update"]["status"] for e in self.events

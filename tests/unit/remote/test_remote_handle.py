@@ -10,26 +10,15 @@ from mesosframe.local.agents.recording import RecordingMaster
 from mesosframe.local.protocol import AgentInfo
 from mesosframe.local.remote.master_side import AgentLinkServer, RemoteAgentHandle
 from mesosframe.local.remote.wire import b64
-
-
-class ListSink:
-    def __init__(self) -> None:
-        self.events: list[dict] = []
-        self.closed = False
-
-    def send(self, event: dict) -> None:
-        self.events.append(event)
-
-    def close(self) -> None:
-        self.closed = True
+from tests.recording_sink import RecordingSink
 
 
 def status(task_id: str, state: str, uuid: bytes = b"u" * 16) -> dict:
     return {"task_id": {"value": task_id}, "state": state, "uuid": b64(uuid)}
 
 
-def make_handle(tasks=()) -> tuple[RemoteAgentHandle, ListSink]:
-    sink = ListSink()
+def make_handle(tasks=()) -> tuple[RemoteAgentHandle, RecordingSink]:
+    sink = RecordingSink()
     return RemoteAgentHandle(AgentInfo(agent_id="a1", hostname="10.0.0.5"), sink, "s1", list(tasks)), sink
 
 
@@ -107,7 +96,7 @@ def test_server_rejects_a_non_positive_ping_interval():
 
 def test_handle_reports_task_infos_from_register_and_launch():
     registered = {"task_id": {"value": "t1"}, "name": "one"}
-    handle = RemoteAgentHandle(AgentInfo(agent_id="a", hostname="h"), ListSink(), "s",
+    handle = RemoteAgentHandle(AgentInfo(agent_id="a", hostname="h"), RecordingSink(), "s",
                                [("f", registered, status("t1", "TASK_RUNNING")), ("f", status("t0", "TASK_RUNNING"))])
     executor = {"executor_id": {"value": "e"}}
     handle.launch_tasks({"id": {"value": "f"}}, [{"task_id": {"value": "t2"}, "name": "two"}], executor)
