@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,6 +19,17 @@ from mesosframe.local.cluster import LocalCluster
 from mesosframe.local.agents.recording import RecordingMaster
 from mesosframe.local.protocol import AgentInfo
 from mesosframe.local.containers.cgroups import cgroup_layout
+
+
+@contextlib.contextmanager
+def container_options(store: Path, tmp_path: Path, name: str) -> Iterator[ContainerOptions]:
+    """ContainerOptions on the image `store`, with runc state under `tmp_path` and a cgroup root of this test
+    process's own (`mesosframe-<name>-<pid>`), removed afterwards if containers could run here."""
+    options = ContainerOptions(image_store=store, rootfs_cache=store.parent / "rootfs-cache",
+                               runc_root=tmp_path / "runc", cgroup_root=f"mesosframe-{name}-{os.getpid()}")
+    yield options
+    if options.runtime().probe().usable:
+        options.runtime().remove_cgroup_root()
 
 
 @contextlib.contextmanager

@@ -20,7 +20,8 @@ from mesosframe.local.containers import ContainerRuntime
 from mesosframe.local.cluster import LocalCluster
 from mesosframe.local.containers.cgroups import cgroup_layout
 from mesosframe.testing.images import build_busybox_image
-from container_checks import AgentHarness, leftovers, pymesos_driver  # noqa: E402  (shared helpers beside this file)
+from container_checks import (AgentHarness, container_options, leftovers,  # noqa: E402  (shared helpers)
+                              pymesos_driver)
 
 PROBE = ContainerRuntime().probe()
 needs_runtime = [pytest.mark.root, pytest.mark.skipif(not PROBE.usable, reason="; ".join(PROBE.reasons))]
@@ -52,12 +53,9 @@ def store(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def options(store, tmp_path) -> ContainerOptions:
-    options = ContainerOptions(image_store=store, rootfs_cache=store.parent / "rootfs-cache",
-                               runc_root=tmp_path / "runc", cgroup_root=f"mesosframe-agent-test-{os.getpid()}")
-    yield options
-    if PROBE.usable:
-        options.runtime().remove_cgroup_root()
+def options(store, tmp_path):
+    with container_options(store, tmp_path, "agent-test") as made:
+        yield made
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from mesosframe.local.containers.cgroups import cgroup_layout
 from mesosframe.local.executors import ExecutorLaunchSpec, ExecutorState, container_task
 from mesosframe.testing.images import LayerBuilder, busybox_layer, image_config, write_image
 import container_checks  # noqa: E402  (shared helpers beside this file)
-from container_checks import leftovers, pymesos_driver  # noqa: E402  (shared helper beside this file)
+from container_checks import container_options, leftovers, pymesos_driver  # noqa: E402  (shared helpers)
 
 PROBE = ContainerRuntime().probe()
 needs_runtime = pytest.mark.skipif(not PROBE.usable, reason="; ".join(PROBE.reasons))
@@ -80,11 +80,8 @@ def store(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def options(store, tmp_path):
-    options = ContainerOptions(image_store=store, rootfs_cache=store.parent / "rootfs-cache",
-                               runc_root=tmp_path / "runc", cgroup_root=f"mesosframe-exec-test-{os.getpid()}")
-    yield options
-    if PROBE.usable:
-        options.runtime().remove_cgroup_root()
+    with container_options(store, tmp_path, "exec-test") as made:
+        yield made
 
 
 @pytest.fixture
