@@ -1,15 +1,16 @@
 """The longrun scheduler on simulated agents, against the core's raw launch throughput in the same run.
 
-One LocalCluster (own process) of simulated agents. First the floor: a bare plugin launches N tasks and
-the time until all are RUNNING is taken (then it is torn down); the median of `--floors` such runs. Then, as
-a second baseline for the restart, the core's raw replacement of N running tasks (`Replace`: N new launched,
-an old one killed as each new one runs), the median of as many runs. Then the longrun scheduler (in process,
-REST API on loopback): deploy an N-instance app until its deployment is over (all RUNNING and healthy), a
-rolling restart with minimumHealthCapacity 0.9 (maximumOverCapacity at Marathon's default, 1.0) until over
-(as a client learns it: the deployment_success event on `/v2/events`; checked through the API afterwards),
-and GET /v2/apps latency (p50/p99) with those N instances. After the deploy and the restart, a phase breakdown (seconds since the
-request, first..last, from the scheduler's own events as it publishes them): launches sent (TASK_STAGING), RUNNING
-seen, kills decided, KILLED seen, the deployment's end, and when the bench saw it.
+One LocalCluster (own process) of simulated agents. This process settles its heap as `mesosframe longrun` does
+(`settle_heap`), before the floors, so that floors and scheduler run under the same collector. First the floor: a
+bare plugin launches N tasks and the time until all are RUNNING is taken (then it is torn down); the median of
+`--floors` such runs. Then, as a second baseline for the restart, the core's raw replacement of N running tasks
+(`Replace`: N new launched, an old one killed as each new one runs), the median of as many runs. Then the longrun
+scheduler (in process, REST API on loopback): deploy an N-instance app until its deployment is over (all RUNNING
+and healthy), a rolling restart with minimumHealthCapacity 0.9 (maximumOverCapacity at Marathon's default, 1.0)
+until over (as a client learns it: the deployment_success event on `/v2/events`; checked through the API
+afterwards), and GET /v2/apps latency (p50/p99) with those N instances. After the deploy and the restart, a phase
+breakdown (seconds since the request, first..last, from the scheduler's own events as it publishes them): launches
+sent (TASK_STAGING), RUNNING seen, kills decided, KILLED seen, the deployment's end, and when the bench saw it.
 
     PYTHONPATH=. python bench/longrun_mesos.py [--instances 1000] [--agents 100] [--requests 200] [--floors 3]
 """

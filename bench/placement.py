@@ -6,10 +6,11 @@ building the offer views from that JSON, `place`, and turning each assignment's 
 (assembling the rest of each TaskInfo is the core's builder's work and is timed in neither). Floor and work
 are measured back to back in each run, in CPU time of this (single-threaded) process, with the garbage
 collector on and set as a framework process sets it once started (`mesosframe.heap.settle_heap`; pass
-`--collector default` for CPython's defaults). Each policy gets one untimed warm-up run, and every run starts from a freshly
-collected heap (untimed), so that collections fall at the same points in every run; the median of the
-per-run ratios is reported. All of this damps the noise of a shared machine.
-Run: `python -m bench.placement [--policy firstfit|binpack|spread|all] [--repeat N] [--collector C]`. Goal: ratio <= 2.
+`--collector default` for CPython's defaults). Each policy gets one untimed warm-up run, and every run starts
+from a freshly collected heap (untimed), so that collections fall at the same points in every run; the median
+of the per-run ratios is reported. All of this damps the noise of a shared machine.
+Run: `python -m bench.placement [--policy firstfit|binpack|spread|all] [--repeat N] [--collector C]`.
+Goal: ratio <= 2.
 """
 from __future__ import annotations
 
