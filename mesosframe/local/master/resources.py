@@ -61,32 +61,43 @@ class ResourceBag:
 
     @classmethod
     def from_mesos(cls, resources: list[dict]) -> dict[str, "ResourceBag"]:
-        """Group a Resource JSON list by role ("*" when unreserved). Raises ResourceError."""
-        grouped: dict[str, ResourceBag] = {}
+        """Group a Resource JSON list by role ("*" when unreserved). Raises ResourceError.
+        One pass: entries of a name and role are summed (scalars), merged (ranges) or united (sets)."""
+        parts: dict[str, tuple[dict, dict, dict]] = {}      # role -> (scalars, ranges as lists, sets)
         for res in resources:
             if not isinstance(res, dict) or not isinstance(res.get("name"), str):
                 raise ResourceError("Resource must have a 'name'")
             role = resource_role(res)
-            bag = grouped.setdefault(role, cls())
-            grouped[role] = bag + cls._single(res)
-        return grouped
+            part = parts.get(role)
+            if part is None:
+                part = parts[role] = ({}, {}, {})
+            name, kind, value = cls._read(res)
+            if kind == "SCALAR":
+                part[0][name] = part[0].get(name, 0) + value
+            elif kind == "RANGES":
+                part[1].setdefault(name, []).extend(value)
+            else:
+                part[2][name] = part[2].get(name, frozenset()) | value
+        return {role: cls(scalars, {name: _merge_ranges(spans) for name, spans in ranges.items()}, sets)
+                for role, (scalars, ranges, sets) in parts.items()}
 
-    @classmethod
-    def _single(cls, res: dict) -> "ResourceBag":
+    @staticmethod
+    def _read(res: dict) -> tuple[str, str, object]:
+        """(name, type, value) of one Resource JSON: thousandths, a list of (begin, end), or a frozenset."""
         name, kind = res["name"], res.get("type", "SCALAR")
         try:
             if kind == "SCALAR":
                 value = float(res["scalar"]["value"])
                 if value < 0:
                     raise ResourceError(f"Negative value in resource {name}")
-                return cls(scalars={name: round(value * 1000)})
+                return name, kind, round(value * 1000)
             if kind == "RANGES":
                 spans = [(int(r["begin"]), int(r["end"])) for r in res["ranges"].get("range", [])]
                 if any(b > e for b, e in spans):
                     raise ResourceError(f"Invalid range in resource {name}")
-                return cls(ranges={name: _merge_ranges(spans)})
+                return name, kind, spans
             if kind == "SET":
-                return cls(sets={name: frozenset(res["set"].get("item", []))})
+                return name, kind, frozenset(res["set"].get("item", []))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ResourceError(f"Invalid resource {name}: {exc}") from exc
         raise ResourceError(f"Unknown resource type {kind!r} of {name}")

@@ -59,6 +59,20 @@ def test_reserved_roles_are_grouped():
                                                          "db": {"mem": 5000}}
 
 
+@pytest.mark.parametrize("entries,expected", [
+    ([scalar("cpus", 0.5), scalar("cpus", 0.25)], ({"cpus": 750}, {}, {})),                 # summed
+    ([ports((31005, 31009)), ports((31000, 31004)), ports((31020, 31020))],               # merged, sorted
+     ({}, {"ports": ((31000, 31009), (31020, 31020))}, {})),
+    ([{"name": "disks", "type": "SET", "set": {"item": ["a"]}},
+      {"name": "disks", "type": "SET", "set": {"item": ["b", "a"]}}], ({}, {}, {"disks": {"a", "b"}})),
+    ([scalar("cpus", 0)], ({"cpus": 0}, {}, {})),                                           # zero is kept
+    ([{"name": "ports", "type": "RANGES", "ranges": {}}], ({}, {"ports": ()}, {})),          # and so is empty
+])
+def test_entries_of_one_name_and_role_add_up(entries, expected):
+    bag = ResourceBag.from_mesos(entries)["*"]
+    assert (bag.scalars, bag.ranges, bag.sets) == expected
+
+
 PREFIX = "Failed to validate scheduler::Call: "
 FID = {"value": "f"}
 
