@@ -5,14 +5,17 @@ One LocalCluster (own process) of simulated agents. This process settles its hea
 bare plugin launches N tasks and the time until all are RUNNING is taken (then it is torn down); the median of
 `--floors` such runs. Then, as a second baseline for the restart, the core's raw replacement of N running tasks
 (`Replace`: N new launched, an old one killed as each new one runs), the median of as many runs. Then the longrun
-scheduler (in process, REST API on loopback): deploy an N-instance app until its deployment is over (all RUNNING
-and healthy), a rolling restart with minimumHealthCapacity 0.9 (maximumOverCapacity at Marathon's default, 1.0)
-until over (as a client learns it: the deployment_success event on `/v2/events`; checked through the API
-afterwards), and GET /v2/apps latency (p50/p99) with those N instances. After the deploy and the restart, a phase
-breakdown (seconds since the request, first..last, from the scheduler's own events as it publishes them): launches
-sent (TASK_STAGING), RUNNING seen, kills decided, KILLED seen, the deployment's end, and when the bench saw it.
+scheduler (in process, REST API on loopback): `--runs` times, deploy an N-instance app until its deployment is over
+(all RUNNING and healthy; the app is deleted between runs), then `--runs` rolling restarts with
+minimumHealthCapacity 0.9 (maximumOverCapacity at Marathon's default, 1.0) until over (as a client learns it: the
+deployment_success event on `/v2/events`; checked through the API afterwards), and GET /v2/apps latency (p50/p99)
+with those N instances. Deploy and restart are reported as the medians of their runs, with every run's time; after
+the last deploy and the last restart, a phase breakdown (seconds since the request, first..last, from the
+scheduler's own events as it publishes them): launches sent (TASK_STAGING), RUNNING seen, kills decided, KILLED
+seen, the deployment's end, and when the bench saw it.
 
     PYTHONPATH=. python bench/longrun_mesos.py [--instances 1000] [--agents 100] [--requests 200] [--floors 3]
+                                               [--runs 3]
 """
 from __future__ import annotations
 
@@ -181,6 +184,7 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=100)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--floors", type=int, default=3, help="floor runs (their median is the floor)")
+    parser.add_argument("--runs", type=int, default=3, help="deploys and restarts (their medians are reported)")
     args = parser.parse_args()
     n = args.instances
     with cluster_process(args.agents, AGENT) as master:
@@ -207,22 +211,33 @@ def main() -> None:
                 phases = Phases()
                 server.service.bus.tap(phases)
                 over = DeploymentsOver(server.url)
-                start = time.perf_counter()
-                phases.reset()
-                created = api.post("/v2/apps", json=app)
-                created.raise_for_status()
-                deploy = over.wait(created.headers["Marathon-Deployment-Id"]) - start
-                check_done(api, n)
-                print(f"deploy {n} instances: {deploy:.2f}s = {deploy / floor:.2f}x the floor")
-                print(phases.report(start + deploy))
-                start = time.perf_counter()
-                phases.reset()
-                result = api.post("/v2/apps/bench/restart").json()
-                restart = over.wait(result["deploymentId"]) - start
-                check_done(api, n, result["version"])
+                deploys = []
+                for run in range(args.runs):
+                    if run:                 # the app again from nothing: delete it and wait until that is over
+                        removed = api.delete("/v2/apps/bench").json()
+                        over.wait(removed["deploymentId"])
+                    start = time.perf_counter()
+                    phases.reset()
+                    created = api.post("/v2/apps", json=app)
+                    created.raise_for_status()
+                    deploys.append(over.wait(created.headers["Marathon-Deployment-Id"]) - start)
+                    check_done(api, n)
+                deploy = statistics.median(deploys)
+                print(f"deploy {n} instances: {deploy:.2f}s = {deploy / floor:.2f}x the floor, the median of "
+                      + ", ".join(f"{d:.2f}s ({d / floor:.2f}x)" for d in deploys))
+                print(phases.report(start + deploys[-1]))
+                restarts = []
+                for _ in range(args.runs):
+                    start = time.perf_counter()
+                    phases.reset()
+                    result = api.post("/v2/apps/bench/restart").json()
+                    restarts.append(over.wait(result["deploymentId"]) - start)
+                    check_done(api, n, result["version"])
+                restart = statistics.median(restarts)
                 print(f"rolling restart (min health 0.9, over 1.0): {restart:.2f}s = {restart / floor:.2f}x the floor"
-                      f" ({restart / replaced:.2f}x the core's raw replace)")
-                print(phases.report(start + restart))
+                      f" ({restart / replaced:.2f}x the core's raw replace), the median of "
+                      + ", ".join(f"{r:.2f}s" for r in restarts))
+                print(phases.report(start + restarts[-1]))
                 samples = []
                 for _ in range(args.requests):
                     t0 = time.perf_counter()
