@@ -23,7 +23,6 @@ from mesosframe.core.clock import SystemClock
 from mesosframe.core.framework import Framework
 from mesosframe.errors import ConfigurationError
 from schedulers.common import proxy
-from schedulers.common.proxy import PROXIED  # noqa: F401  (re-exported)
 from schedulers.common.server import FrameworkThread, SchedulerServer, api_authorization
 from schedulers.longrun.api import create_app
 from schedulers.longrun.healthcheck import HealthChecker
