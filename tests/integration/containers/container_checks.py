@@ -22,13 +22,14 @@ from mesosframe.local.containers.cgroups import cgroup_layout
 
 
 @contextlib.contextmanager
-def container_options(store: Path, tmp_path: Path, name: str) -> Iterator[ContainerOptions]:
+def container_options(store: Path, tmp_path: Path, name: str, usable: bool) -> Iterator[ContainerOptions]:
     """ContainerOptions on the image `store`, with runc state under `tmp_path` and a cgroup root of this test
-    process's own (`mesosframe-<name>-<pid>`), removed afterwards if containers could run here."""
+    process's own (`mesosframe-<name>-<pid>`), removed afterwards if containers can run here (`usable`, the
+    calling module's probe)."""
     options = ContainerOptions(image_store=store, rootfs_cache=store.parent / "rootfs-cache",
                                runc_root=tmp_path / "runc", cgroup_root=f"mesosframe-{name}-{os.getpid()}")
     yield options
-    if options.runtime().probe().usable:
+    if usable:
         options.runtime().remove_cgroup_root()
 
 

@@ -54,7 +54,7 @@ def store(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def options(store, tmp_path):
-    with container_options(store, tmp_path, "agent-test") as made:
+    with container_options(store, tmp_path, "agent-test", PROBE.usable) as made:
         yield made
 
 

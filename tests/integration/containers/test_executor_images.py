@@ -80,7 +80,7 @@ def store(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def options(store, tmp_path):
-    with container_options(store, tmp_path, "exec-test") as made:
+    with container_options(store, tmp_path, "exec-test", PROBE.usable) as made:
         yield made
 
 
