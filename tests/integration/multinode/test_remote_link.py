@@ -136,7 +136,7 @@ def test_agent_reregisters_with_its_live_tasks_after_the_master_restarts():
         await env.stop_master()
         assert agent.task_state(sink.framework_id, "t2") == "TASK_RUNNING"      # tasks outlive the master
         new_master = await env.start_master()
-        await until(lambda: "remote-b" in new_master.agents)
+        await until(lambda: "remote-b" in new_master.agents and port.registrations >= 2)   # both sides (see below)
         assert port.registrations == 2
         handle = new_master.agents["remote-b"].handle
         assert [(f, s["task_id"]["value"], s["state"]) for f, s in handle.reregister_tasks()] == [
@@ -181,7 +181,9 @@ def test_a_deposed_master_releases_its_agents_and_redirects_them_to_the_leader()
         await until(lambda: "remote-d" in old_master.agents)
         new_master.set_leading(True)
         old_master.set_leading(False, ("127.0.0.1", second.port))
-        await until(lambda: "remote-d" in new_master.agents)   # stream closed by the ping loop, 307, re-register
+        # stream closed by the ping loop, 307, re-register; the master knows the agent as soon as the register
+        # call arrives, a moment before the agent has read the answer and REGISTERED: wait for both
+        await until(lambda: "remote-d" in new_master.agents and port.registrations >= 2)
         assert port.connected_to == f"127.0.0.1:{second.port}" and port.registrations == 2
         assert "remote-d" not in first.link.handles
         agent.stop()
