@@ -127,6 +127,7 @@ class RemoteMasterPort(MasterPort):
 
     # ----- the stream ------------------------------------------------------------------------
     async def _run(self) -> None:
+        followed = False        # the last attempt followed a redirect at once
         while not self._closed:
             target = self._target()
             if target is not None and self._agent is not None:
@@ -141,6 +142,10 @@ class RemoteMasterPort(MasterPort):
                         self._redirect = None
             if self._closed:
                 return
+            if self._redirect is not None and not followed:
+                followed = True     # a fresh redirect is followed at once; masters that keep redirecting back off
+                continue
+            followed = False
             self._wakeup.clear()
             try:
                 await asyncio.wait_for(self._wakeup.wait(), self.backoff.next_delay())
@@ -159,7 +164,6 @@ class RemoteMasterPort(MasterPort):
                                     if response.headers.get("Location", "").startswith("//")
                                     else response.headers.get("Location", ""))
                 self._redirect = location.netloc or None
-                self._wakeup.set()
                 log.info("master_redirect from=%s to=%s", target, self._redirect)
                 return
             if response.status != 200:

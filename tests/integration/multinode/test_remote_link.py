@@ -26,6 +26,18 @@ class Sink(RecordingSink):
         return [o for e in self.events if e["type"] == "OFFERS" for o in e["offers"]["offers"]]
 
 
+class CountingBackoff(Backoff):
+    """Backoff(0.05, 0.3) that counts the waits it was asked for."""
+
+    def __init__(self) -> None:
+        super().__init__(0.05, 0.3)
+        self.waits = 0
+
+    def next_delay(self) -> float:
+        self.waits += 1
+        return super().next_delay()
+
+
 async def until(condition, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -57,9 +69,9 @@ class Env:
         self.master.stop()
         await self.http.stop()
 
-    def agent(self, agent_id: str, loop) -> tuple[SimulatedAgent, RemoteMasterPort]:
+    def agent(self, agent_id: str, loop, backoff: Backoff | None = None) -> tuple[SimulatedAgent, RemoteMasterPort]:
         port = RemoteMasterPort(f"127.0.0.1:{self.port}", loop=loop, request_timeout=1.0, stream_timeout=2.0,
-                                backoff=Backoff(0.05, 0.3))
+                                backoff=backoff or Backoff(0.05, 0.3))
         info = AgentInfo(agent_id=agent_id, hostname="127.0.0.1", resources=parse_resources("cpus:2;mem:1024"),
                          kind="simulated")
         agent = SimulatedAgent(port, info, loop=loop, clock=SystemClock(), heartbeat_interval=0.3,
@@ -176,15 +188,18 @@ def test_a_deposed_master_releases_its_agents_and_redirects_them_to_the_leader()
         old_master = await first.start_master()
         new_master = await second.start_master()
         new_master.set_leading(False, ("127.0.0.1", first.port))
-        agent, port = first.agent("remote-d", loop)          # its fixed master address is the first one
+        backoff = CountingBackoff()
+        agent, port = first.agent("remote-d", loop, backoff)  # its fixed master address is the first one
         agent.start()
-        await until(lambda: "remote-d" in old_master.agents)
+        await until(lambda: "remote-d" in old_master.agents and port.registrations == 1)
+        waits = backoff.waits
         new_master.set_leading(True)
         old_master.set_leading(False, ("127.0.0.1", second.port))
         # stream closed by the ping loop, 307, re-register; the master knows the agent as soon as the register
         # call arrives, a moment before the agent has read the answer and REGISTERED: wait for both
         await until(lambda: "remote-d" in new_master.agents and port.registrations >= 2)
         assert port.connected_to == f"127.0.0.1:{second.port}" and port.registrations == 2
+        assert backoff.waits == waits + 1       # one wait before asking the old master; its 307 is followed at once
         assert "remote-d" not in first.link.handles
         agent.stop()
         await port.close()
