@@ -77,6 +77,11 @@ class Command(Event):
 
 
 @dataclass(frozen=True)
+class Nudge(Event):
+    """Wakes the loop for an urgent event queued beside the inbox; dispatches nothing itself."""
+
+
+@dataclass(frozen=True)
 class Stop(Event):
     """Stop the loop (failover=True keeps the framework and its tasks registered with the master)."""
     failover: bool = True

@@ -131,10 +131,11 @@ class Framework:
         """Process what is ready (tests with FakeClock)."""
         return self.loop.step()
 
-    def submit(self, fn: Callable[["Framework"], Any]) -> Future:
-        """Run `fn(framework)` on the loop thread; its result (or exception) completes the Future."""
+    def submit(self, fn: Callable[["Framework"], Any], urgent: bool = False) -> Future:
+        """Run `fn(framework)` on the loop thread; its result (or exception) completes the Future. An urgent
+        command runs before the events already queued (not behind a burst of status updates)."""
         command = Command(fn)
-        self.loop.put(command)
+        self.loop.put(command, urgent)
         return command.future
 
     def kill(self, task_id: str) -> Future:

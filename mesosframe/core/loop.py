@@ -2,12 +2,15 @@
 
 Other threads only `put()` events. The loop thread takes the next event, or wakes at the earliest
 timer deadline, and hands it to `dispatch(event)`; `on_idle()` runs whenever the inbox has been
-drained (to coalesce work over a burst of events). Timers are `(deadline, name)` pairs on the clock's
+drained (to coalesce work over a burst of events). An urgent event (`put(event, urgent=True)`) does not wait
+behind the inbox: it is dispatched before the next queued event (a periodic step that must keep pace during a
+burst of status updates). Timers are `(deadline, name)` pairs on the clock's
 `now()` time line; when due, `dispatch(Tick(name))` runs. `step()` processes everything that is ready
 without blocking: unit tests drive the loop with it and a FakeClock, with no thread and no sleeps.
 """
 from __future__ import annotations
 
+import collections
 import heapq
 import itertools
 import logging
@@ -16,7 +19,7 @@ import threading
 from typing import Callable
 
 from mesosframe.core.clock import Clock
-from mesosframe.core.events import Event, Stop, Tick
+from mesosframe.core.events import Event, Nudge, Stop, Tick
 
 log = logging.getLogger("mesosframe.core.loop")
 
@@ -30,6 +33,7 @@ class EventLoop:
         self.max_wait = max_wait
         self.on_idle = on_idle or (lambda: None)
         self.inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._urgent: collections.deque[Event] = collections.deque()
         self._timers: list[tuple[float, int, str]] = []
         self._deadlines: dict[str, float] = {}
         self._seq = itertools.count()
@@ -37,8 +41,13 @@ class EventLoop:
         self.stopped = threading.Event()
 
     # -- any thread ------------------------------------------------------------------------------------------
-    def put(self, event: Event) -> None:
-        self.inbox.put(event)
+    def put(self, event: Event, urgent: bool = False) -> None:
+        """Queue `event`; an urgent one goes ahead of the queued events (in order among the urgent ones)."""
+        if urgent:
+            self._urgent.append(event)
+            self.inbox.put(Nudge())         # wakes a waiting loop; dispatches nothing
+        else:
+            self.inbox.put(event)
 
     # -- loop thread -----------------------------------------------------------------------------------------
     def call_at(self, deadline: float, name: str) -> None:
@@ -75,9 +84,21 @@ class EventLoop:
             self.dispatch(Tick(name))
             fired += 1
 
+    def _dispatch_urgent(self) -> int:
+        count = 0
+        while self._urgent:
+            self._dispatch_one(self._urgent.popleft())
+            count += 1
+        return count
+
+    def _dispatch_one(self, event: Event) -> None:
+        if isinstance(event, Stop):
+            self.stopped.set()
+        self.dispatch(event)
+
     def step(self) -> int:
         """Dispatch every queued event and every due timer without blocking; returns how many."""
-        count = self._fire_due()
+        count = self._fire_due() + self._dispatch_urgent()
         while True:
             try:
                 event = self.inbox.get_nowait()
@@ -85,10 +106,10 @@ class EventLoop:
                 if count:
                     self.on_idle()
                 return count
-            if isinstance(event, Stop):
-                self.stopped.set()
-            self.dispatch(event)
-            count += 1 + self._fire_due()
+            if not isinstance(event, Nudge):
+                self._dispatch_one(event)
+                count += 1
+            count += self._fire_due() + self._dispatch_urgent()
 
     def run(self) -> None:
         """Run on the current thread until a `Stop` event has been dispatched."""
@@ -104,14 +125,21 @@ class EventLoop:
                 event = self.inbox.get(timeout=wait)
             except queue.Empty:
                 continue
-            if isinstance(event, Stop):
-                self.stopped.set()
-            try:
-                self.dispatch(event)
-                if self.inbox.empty():
+            if not isinstance(event, Nudge):
+                self._dispatch_logged(event)
+            while self._urgent:
+                self._dispatch_logged(self._urgent.popleft())
+            if self.inbox.empty():
+                try:
                     self.on_idle()
-            except Exception:  # a bug in a handler must not kill the loop silently
-                log.exception("dispatch_failed event=%s", type(event).__name__)
+                except Exception:
+                    log.exception("idle_failed")
+
+    def _dispatch_logged(self, event: Event) -> None:
+        try:
+            self._dispatch_one(event)
+        except Exception:  # a bug in a handler must not kill the loop silently
+            log.exception("dispatch_failed event=%s", type(event).__name__)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)

@@ -62,10 +62,11 @@ class FrameworkThread:
     def run(self) -> None:
         raise NotImplementedError
 
-    def submit(self, fn: Callable[[Framework], Any]) -> None:
-        """Run `fn(framework)` on the core loop and wait for it (up to 60 s); failures are logged."""
+    def submit(self, fn: Callable[[Framework], Any], urgent: bool = False) -> None:
+        """Run `fn(framework)` on the core loop (ahead of queued events if `urgent`) and wait for it (up to
+        60 s); failures are logged."""
         try:
-            self.framework.submit(fn).result(timeout=60)
+            self.framework.submit(fn, urgent).result(timeout=60)
         except Exception:  # keep going; the next submission retries
             self._log.exception(self._failure_event)
 

@@ -8,7 +8,8 @@ lock and never touch core state. `tick()` (on the loop, driven by `server.Ticker
 the pure steps (`runner.advance`); its kills are sent with `PluginContext.kill`, its launches become
 `Demand`s, one key per queued launch (`taskspec.demand_key`). A status update does not step deployments
 itself (that is O(instances), and updates come in bursts): it sets `stepping`, on which the Ticker wakes
-and submits one `tick()`, which runs after the burst already in the core's inbox.
+and submits one `tick()` as an urgent command, which runs ahead of the rest of the burst in the core's inbox,
+so kills follow a restart's new instances turning healthy within about the Ticker's gap.
 
 Persistence: after every change, the `apps` and `deployments` records (`persistence`) are saved through the
 core's `PluginContext` when they changed; instances are the core's own task records, read back in `recover`.

@@ -43,8 +43,10 @@ class LeaderProxy(proxy.LeaderProxy):
 class Ticker(FrameworkThread):
     """Runs `service.tick()` on the core loop while leading: every `interval` seconds, and sooner when a status
     update sets `service.stepping`, but at least `gap` seconds after the previous tick (a tick is O(instances);
-    the gap bounds its share of the loop during a burst of updates). One tick at a time: each is submitted
-    after the previous one has run, so the statuses that arrived meanwhile are all handled before it."""
+    the gap bounds its share of the loop during a burst of updates). One tick at a time, each submitted once the
+    previous one has run. A tick is urgent: it runs before the updates already queued, so that during a burst
+    (a rolling restart's new instances turning healthy) kills are decided every `gap`, not once the burst is
+    over."""
 
     def __init__(self, service: MesosLongrunService, framework: Framework, interval: float,
                  gap: float = 0.05) -> None:
@@ -63,7 +65,7 @@ class Ticker(FrameworkThread):
                 return
             self.service.stepping.clear()
             if self.service.leading:
-                self.submit(lambda fw: self.service.tick())
+                self.submit(lambda fw: self.service.tick(), urgent=True)
             if self._stop.wait(self.gap):
                 return
 

@@ -20,15 +20,19 @@ class FakeService:
 
 
 class InlineFramework:
-    def submit(self, fn):
+    def __init__(self) -> None:
+        self.urgent: list[bool] = []
+
+    def submit(self, fn, urgent=False):
+        self.urgent.append(urgent)
         future: Future = Future()
         future.set_result(fn(self))
         return future
 
 
-def test_a_status_update_gets_a_tick_long_before_the_interval():
-    service = FakeService()
-    ticker = Ticker(service, InlineFramework(), interval=3600.0, gap=0.0).start()
+def test_a_status_update_gets_an_urgent_tick_long_before_the_interval():
+    service, framework = FakeService(), InlineFramework()
+    ticker = Ticker(service, framework, interval=3600.0, gap=0.0).start()
     try:
         service.stepping.set()
         assert service.ticked.wait(10.0), "no tick although stepping was set"
@@ -36,6 +40,7 @@ def test_a_status_update_gets_a_tick_long_before_the_interval():
     finally:
         ticker.stop()
     assert service.ticks >= 1
+    assert framework.urgent and all(framework.urgent)  # ahead of the updates queued in the core's inbox
 
 
 def test_no_tick_while_not_leading_and_stop_is_prompt():
