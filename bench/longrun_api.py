@@ -1,7 +1,11 @@
 """Benchmark: `GET /v2/apps` with 1,000 apps, over a real uvicorn server on loopback.
 
 Prints p50/p99 latency of the HTTP call, and the ratio to a baseline measured in the same process: building
-the same response body in Python without HTTP. Usage: `.venv/bin/python bench/longrun_api.py [apps] [requests]`.
+the same response body in Python without HTTP. The process runs under the collector settings `mesosframe
+longrun` sets once started (`settle_heap`, before the apps exist, as on a fresh start); `--collector default`
+keeps CPython's, to compare.
+
+    .venv/bin/python bench/longrun_api.py [apps] [requests] [--collector process|default]
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import httpx
 import uvicorn
 
 from mesosframe.core.clock import FakeClock
+from mesosframe.heap import settle_heap
 from schedulers.longrun.api import create_app
 from schedulers.longrun.memory import InMemoryLongrunService
 from schedulers.longrun.spec import parse_app
@@ -32,7 +37,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def main(n_apps: int = 1000, n_requests: int = 200) -> None:
+def main(n_apps: int = 1000, n_requests: int = 200, collector: str = "process") -> None:
+    if collector == "process":
+        settle_heap()
     service = InMemoryLongrunService(FakeClock())
     started = time.perf_counter()
     apps = [parse_app({"id": f"/bench/group-{i % 20}/app-{i}", "cmd": "sleep 1000", "instances": 1,
@@ -83,4 +90,12 @@ def main(n_apps: int = 1000, n_requests: int = 200) -> None:
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:3]))
+    args = sys.argv[1:]
+    chosen = "process"
+    if "--collector" in args:
+        at = args.index("--collector")
+        chosen = args[at + 1] if at + 1 < len(args) else ""
+        del args[at:at + 2]
+    if chosen not in ("process", "default"):
+        raise SystemExit("--collector is 'process' (settle_heap, as the scheduler process) or 'default'")
+    main(*(int(a) for a in args[:2]), collector=chosen)
