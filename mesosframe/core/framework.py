@@ -202,10 +202,16 @@ class Framework:
         self._arm_reconcile()
 
     def _idle(self) -> None:
-        """The inbox is empty: re-evaluate demand once for the whole burst (REVIVE / SUPPRESS), wake up ahead
-        of announced demand (`offer_lead_seconds` before it, then that long after it to release offers), and
-        at the release time of launches staged ahead of their `not_before`."""
+        """The inbox is empty: the plugins' `on_idle`, then re-evaluate demand once for the whole burst
+        (REVIVE / SUPPRESS), wake up ahead of announced demand (`offer_lead_seconds` before it, then that long
+        after it to release offers), and at the release time of launches staged ahead of their `not_before`."""
         now = self.clock.now()
+        if self.leading:
+            for name, plugin in self.engine.plugins.items():
+                try:
+                    plugin.on_idle(now)
+                except Exception:
+                    log.exception("plugin_failed plugin=%s method=on_idle", name)
         if self.engine.dirty:
             self._apply(self.engine.reevaluate(now))
         expected = self.engine.expected_demand_at(now) if self.leading else None

@@ -108,6 +108,11 @@ class SchedulerPlugin(ABC):
     def on_invalid(self, key: str, error: ValidationError, now: float) -> None:
         """`key`'s spec is invalid; it will not be launched until the plugin changes it."""
 
+    def on_idle(self, now: float) -> None:
+        """The core's inbox has drained (a burst of events is over), while leading: work coalesced over the
+        burst goes here. Runs before the core re-evaluates demand; it runs after nearly every event when
+        events trickle in, so keep it cheap when there is nothing to do."""
+
     def is_done(self) -> bool:
         """True when the plugin has nothing more to do (used by `Framework.run_until_done`)."""
         return False

@@ -9,7 +9,9 @@ the pure steps (`runner.advance`); its kills are sent with `PluginContext.kill`,
 `Demand`s, one key per queued launch (`taskspec.demand_key`). A status update does not step deployments
 itself (that is O(instances), and updates come in bursts): it sets `stepping`, on which the Ticker wakes
 and submits one `tick()` as an urgent command, which runs ahead of the rest of the burst in the core's inbox,
-so kills follow a restart's new instances turning healthy within about the Ticker's gap.
+so kills follow a restart's new instances turning healthy within about the Ticker's gap. When the burst is
+over (the core goes idle) and a status asked for a step, it runs at once, paced by `TickPacing`: the last
+instance turning healthy ends its deployment without waiting for the Ticker.
 
 Persistence: after every change, the `apps` and `deployments` records (`persistence`) are saved through the
 core's `PluginContext` when they changed; instances are the core's own task records, read back in `recover`.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from collections import OrderedDict
 import logging
@@ -33,6 +36,7 @@ from schedulers.longrun import backoff, persistence, runner
 from schedulers.longrun.events import make_event
 from schedulers.longrun.memory import InMemoryLongrunService
 from schedulers.longrun.offerstats import offer_summary
+from schedulers.longrun.pacing import TickPacing
 from schedulers.longrun.service import BadRequestError, DeploymentResult, LongrunError, Task
 from schedulers.longrun.simstate import MemoryState, backoff_policy, config_version
 from schedulers.longrun.spec import AppDefinition
@@ -78,6 +82,9 @@ class LongrunPlugin(SchedulerPlugin):
     def on_invalid(self, key: str, error: ValidationError, now: float) -> None:
         self.service.invalid[key] = str(error)
 
+    def on_idle(self, now: float) -> None:
+        self.service._on_idle()
+
 
 class MesosLongrunService(InMemoryLongrunService):
     """Marathon over Mesos. `bind(framework)` before use; `address` is this instance's API `host:port`."""
@@ -102,6 +109,7 @@ class MesosLongrunService(InMemoryLongrunService):
         self._saved: tuple[Any, Any] = (None, None)
         self.launched = 0
         self.stepping = threading.Event()       # set: a status changed what deployments wait for; tick soon
+        self.pacing = TickPacing()
 
     def bind(self, framework: Any, *, leader_lookup: Callable[[], str | None] | None = None,
              abdicate: Callable[[], None] | None = None) -> None:
@@ -141,7 +149,15 @@ class MesosLongrunService(InMemoryLongrunService):
         """Advance deployments and instance upkeep once (call on the loop thread, e.g. from a command).
         Changes made through the API advance at once; the periodic tick moves what statuses changed."""
         if self.leading:
+            started = time.perf_counter()
             self._advance()
+            self.pacing.ran(started, time.perf_counter())
+
+    def _on_idle(self) -> None:
+        """The core went idle: step now if a status asked for it and the pacing allows."""
+        if self.stepping.is_set() and self.leading and self.pacing.allows(time.perf_counter()):
+            self.stepping.clear()
+            self.tick()
 
     def _advance(self) -> None:
         with self._lock:

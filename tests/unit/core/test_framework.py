@@ -431,3 +431,59 @@ def test_constraints_count_recovered_instances_on_agents_not_offered_by_their_re
     assert not driver2.named("accept")                        # rack r1 already has an instance (on a1)
     offered(driver2, fw2, offer("a3", offer_id="C", attributes={"rack": "r2"}))
     assert [c[1] for c in driver2.named("accept")] == ["C"]
+
+
+class IdleListPlugin(ListPlugin):
+    """Counts `on_idle` calls, with how many statuses it had seen at each; may add demand or fail there."""
+
+    def __init__(self, *args, fail: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.idle_at: list[int] = []
+        self.fail = fail
+        self.add_on_idle: list[str] = []
+
+    def on_idle(self, now):
+        self.idle_at.append(len(self.seen))
+        self.wanted += self.add_on_idle
+        if self.add_on_idle:
+            self.add_on_idle = []
+            self.context.wake()
+        if self.fail:
+            raise RuntimeError("bug in on_idle")
+
+
+def test_a_plugin_hears_once_that_a_burst_of_statuses_is_over():
+    plugin = IdleListPlugin(keys=["a", "b", "c"], spec=TaskSpec(name="s", command="x", cpus=0.1, mem=1))
+    fw, driver, *_ = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="A"))
+    calls = len(plugin.idle_at)
+    for task_id in fw.engine.records:
+        driver.emit(TaskStatusUpdated(status(task_id, "RUNNING")))
+    fw.step()
+    assert plugin.idle_at[calls:] == [3]             # once, after all three statuses
+
+
+def test_on_idle_runs_only_while_leading():
+    plugin = IdleListPlugin(keys=["a"])
+    fw, driver, *_ = subscribed([plugin])
+    fw.submit(lambda _: None)
+    fw.step()
+    assert plugin.idle_at, "a leading framework's plugin hears of idle turns"
+    fw.loop.put(LeadershipChanged("LOST"))
+    fw.step()
+    calls = len(plugin.idle_at)
+    fw.submit(lambda _: None)
+    fw.step()
+    assert len(plugin.idle_at) == calls
+
+
+def test_demand_added_in_on_idle_is_acted_on_in_the_same_pass_and_a_failing_on_idle_is_logged(caplog):
+    plugin = IdleListPlugin(keys=["k0"], spec=TaskSpec(name="s", command="x", cpus=0.1, mem=1), fail=True)
+    fw, driver, *_ = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="A"))
+    revives = [c[0] for c in driver.calls].count("revive")
+    plugin.add_on_idle = ["k1"]
+    fw.submit(lambda _: None)
+    fw.step()
+    assert [c[0] for c in driver.calls].count("revive") == revives + 1    # re-evaluated after on_idle
+    assert "plugin_failed plugin=p method=on_idle" in caplog.text

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from concurrent.futures import Future
 from dataclasses import replace
 
@@ -311,3 +312,28 @@ def test_instances_take_ports_and_attributes_from_the_cores_records_and_older_re
                 attributes={})])                     # written before records kept them
     placed = {t.id: (t.ports, t.placed) for t in recovered.service.state.tasks.values()}
     assert placed == {"longrun.new.1": ([31004], True), "longrun.old.2": ([], False)}
+
+
+def test_the_core_going_idle_ends_a_deployment_at_once_when_a_status_asked_for_a_step():
+    h = Harness()
+    h.service.create_app(web(2))
+    for record in h.launch():
+        h.status(record.task_id, "RUNNING", healthy=True)
+    assert h.service.deployments() != [] and h.service.stepping.is_set()
+    h.service.plugin.on_idle(h.clock.now())          # no Ticker involved
+    assert h.service.deployments() == []
+    assert not h.service.stepping.is_set()
+
+
+def test_an_idle_core_does_not_step_without_a_status_asking_or_too_soon_after_a_costly_step():
+    h = Harness()
+    h.service.create_app(web(2))
+    for record in h.launch():
+        h.status(record.task_id, "RUNNING", healthy=True)
+    h.service.stepping.clear()
+    h.service.plugin.on_idle(h.clock.now())
+    assert h.service.deployments() != [], "stepped although no status asked for it"
+    h.service.stepping.set()
+    h.service.pacing.ran(time.perf_counter(), time.perf_counter() + 3600)   # as if the last step had cost an hour
+    h.service.plugin.on_idle(h.clock.now())
+    assert h.service.deployments() != [] and h.service.stepping.is_set()   # still asked for: the Ticker will
