@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from schedulers.longrun.api import create_app
 from schedulers.longrun.memory import InMemoryLongrunService
-from schedulers.longrun.mesos import LongrunPlugin, MesosLongrunService
+from schedulers.longrun.mesos import MesosLongrunService
+from schedulers.longrun.plugin import LongrunPlugin
 from schedulers.longrun.plan import DeploymentPlan, plan_deployment, rollback_plan
 from schedulers.longrun.restart import RestartStrategy, restart_step, restart_strategy
 from schedulers.longrun.service import LongrunService

@@ -1,4 +1,4 @@
-"""`MesosLongrunService`: the `LongrunService` over the framework core; `LongrunPlugin` is its face to the core.
+"""`MesosLongrunService`: the `LongrunService` over the framework core; `plugin.LongrunPlugin` is its face to it.
 
 Apps, groups, versions and deployments are the in-memory service's (same planning, versioning and events);
 tasks are real. Threads: every change runs on the core loop thread. REST handlers call the public methods,
@@ -27,8 +27,8 @@ import logging
 from typing import Any, Callable, Sequence
 
 from mesosframe.core.clock import Clock
-from mesosframe.core.plugin import Demand, SchedulerPlugin
-from mesosframe.errors import NotLeaderError, StateStoreError, ValidationError
+from mesosframe.core.plugin import Demand
+from mesosframe.errors import NotLeaderError, StateStoreError
 from mesosframe.model.task import TaskRecord
 from mesosframe.tasks.lifecycle import TaskState
 from mesosframe.tasks.spec import TaskSpec
@@ -37,6 +37,7 @@ from schedulers.longrun.events import make_event
 from schedulers.longrun.memory import InMemoryLongrunService
 from schedulers.longrun.offerstats import offer_summary
 from schedulers.longrun.pacing import TickPacing
+from schedulers.longrun.plugin import LongrunPlugin
 from schedulers.longrun.service import BadRequestError, DeploymentResult, LongrunError, Task
 from schedulers.longrun.simstate import MemoryState, backoff_policy, config_version
 from schedulers.longrun.spec import AppDefinition
@@ -54,36 +55,6 @@ class SchedulerBusyError(LongrunError):
     """The core loop did not run a change in time (it may still run it)."""
 
     status = 503
-
-
-class LongrunPlugin(SchedulerPlugin):
-    """The core's view of the service: every call is forwarded to `MesosLongrunService`."""
-
-    name = "longrun"
-
-    def __init__(self, service: "MesosLongrunService") -> None:
-        self.service = service
-
-    def recover(self, records: Sequence[TaskRecord]) -> None:
-        self.service._recover(records)
-
-    def demand(self, now: float) -> Sequence[Demand]:
-        return self.service._demand(now)
-
-    def on_launched(self, task: TaskRecord, now: float) -> None:
-        self.service._on_launched(task, now)
-
-    def on_status(self, task: TaskRecord, now: float) -> None:
-        self.service._on_status(task, now)
-
-    def on_no_match(self, key: str, reason, now: float) -> None:
-        self.service.no_match[key] = reason
-
-    def on_invalid(self, key: str, error: ValidationError, now: float) -> None:
-        self.service.invalid[key] = str(error)
-
-    def on_idle(self, now: float) -> None:
-        self.service._on_idle()
 
 
 class MesosLongrunService(InMemoryLongrunService):
