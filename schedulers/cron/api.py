@@ -22,10 +22,11 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mesosframe.errors import MesosframeError, NotLeaderError, ScheduleError, ValidationError
+from schedulers.common.jsonbody import JSONBody
 
 from .history import PERCENTILES, duration_stats
 from .job import Job
@@ -40,8 +41,8 @@ _REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Met
             500: "Internal Server Error", 503: "Service Unavailable"}
 
 
-def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"status": f"{status} {_REASONS.get(status, '')}".strip(), "message": message},
+def _error(status: int, message: str, headers: dict | None = None) -> JSONBody:
+    return JSONBody({"status": f"{status} {_REASONS.get(status, '')}".strip(), "message": message},
                         status_code=status, headers=headers)
 
 
@@ -78,7 +79,7 @@ def _check_auth(request: Request, basic: tuple[str, str] | None, bearer: str | N
 
 def create_app(service: CronService, *, basic: tuple[str, str] | None = None, bearer: str | None = None) -> FastAPI:
     """The REST app over `service`; `basic` or `bearer` turn on authentication."""
-    app = FastAPI(title="mesosframe cron (Chronos 3 compatible)", version="1")
+    app = FastAPI(title="mesosframe cron (Chronos 3 compatible)", version="1", default_response_class=JSONBody)
 
     if basic is not None or bearer is not None:
         @app.middleware("http")
@@ -89,24 +90,24 @@ def create_app(service: CronService, *, basic: tuple[str, str] | None = None, be
             return _error(401, "authentication required", {"WWW-Authenticate": challenge})
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONBody:
         messages = [f"{_field_path(tuple(e.get('loc', ())))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
         return _error(400, "; ".join(messages) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONBody:
         return _error(exc.status_code, str(exc.detail))
 
     @app.exception_handler(NotLeaderError)
-    async def not_leader(_: Request, exc: NotLeaderError) -> JSONResponse:
+    async def not_leader(_: Request, exc: NotLeaderError) -> JSONBody:
         return _error(503, f"{exc} (leader: {exc.leader or 'unknown'})")
 
     @app.exception_handler(ScheduleError)
-    async def bad_schedule(_: Request, exc: ScheduleError) -> JSONResponse:
+    async def bad_schedule(_: Request, exc: ScheduleError) -> JSONBody:
         return _error(400, f"schedule: {exc}")
 
     @app.exception_handler(MesosframeError)
-    async def bad_input(_: Request, exc: MesosframeError) -> JSONResponse:
+    async def bad_input(_: Request, exc: MesosframeError) -> JSONBody:
         if isinstance(exc, ValidationError):
             return _error(400, str(exc))
         log.warning("request_failed error=%s", type(exc).__name__)

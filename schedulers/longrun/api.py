@@ -19,12 +19,13 @@ from typing import Any, Callable, Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mesosframe.errors import NotLeaderError, ValidationError
+from schedulers.common.jsonbody import JSONBody
 from schedulers.common.server import api_authorization
 from schedulers.longrun.service import AppLockedError, LongrunError, LongrunService
 from schedulers.longrun.validation import AppValidationError
@@ -59,8 +60,8 @@ async def json_body(request: Request) -> Any:
         raise BadJsonError("Invalid JSON") from exc
 
 
-def marathon_error(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"message": message, **extra}, status_code=status)
+def marathon_error(status: int, message: str, **extra: Any) -> JSONBody:
+    return JSONBody({"message": message, **extra}, status_code=status)
 
 
 def create_app(service: LongrunService, *, basic_auth: tuple[str, str] | None = None,
@@ -69,7 +70,7 @@ def create_app(service: LongrunService, *, basic_auth: tuple[str, str] | None = 
     from schedulers.longrun import api_apps, api_other
 
     app = FastAPI(title="mesosframe longrun (Marathon v2 compatible)", version="0.1.0",
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, default_response_class=JSONBody)
     app.state.service = service
     _install_error_handlers(app)
     app.include_router(api_apps.router)
@@ -83,38 +84,38 @@ def create_app(service: LongrunService, *, basic_auth: tuple[str, str] | None = 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppValidationError)
-    async def _invalid_app(request: Request, exc: AppValidationError) -> JSONResponse:
+    async def _invalid_app(request: Request, exc: AppValidationError) -> JSONBody:
         return marathon_error(422, "Object is not valid", details=exc.details)
 
     @app.exception_handler(ValidationError)
-    async def _invalid(request: Request, exc: ValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: ValidationError) -> JSONBody:
         return marathon_error(422, "Object is not valid", details=[{"path": exc.path or "/", "errors": [exc.message]}])
 
     @app.exception_handler(AppLockedError)
-    async def _locked(request: Request, exc: AppLockedError) -> JSONResponse:
+    async def _locked(request: Request, exc: AppLockedError) -> JSONBody:
         return marathon_error(409, str(exc), deployments=[{"id": d} for d in exc.deployment_ids])
 
     @app.exception_handler(LongrunError)
-    async def _known(request: Request, exc: LongrunError) -> JSONResponse:
+    async def _known(request: Request, exc: LongrunError) -> JSONBody:
         return marathon_error(exc.status, str(exc))
 
     @app.exception_handler(NotLeaderError)
-    async def _not_leader(request: Request, exc: NotLeaderError) -> JSONResponse:
+    async def _not_leader(request: Request, exc: NotLeaderError) -> JSONBody:
         return marathon_error(503, str(exc), leader=exc.leader)
 
     @app.exception_handler(RequestValidationError)
-    async def _bad_params(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _bad_params(request: Request, exc: RequestValidationError) -> JSONBody:
         details = [{"path": "/" + "/".join(str(p) for p in e.get("loc", ())), "errors": [e.get("msg", "invalid")]}
                    for e in exc.errors()]
         return marathon_error(400, "Invalid parameters", details=details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONBody:
         message = "URI not found" if exc.status_code == 404 else str(exc.detail)
         return marathon_error(exc.status_code, message)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONBody:
         log.exception("request_failed method=%s path=%s", request.method, request.url.path)
         return marathon_error(500, "internal error")
 
@@ -218,4 +219,4 @@ def deployment_response(result: Any, status: int = 200, location: str | None = N
     headers = {"Marathon-Deployment-Id": result.deployment_id}
     if location:
         headers["Location"] = location
-    return JSONResponse(body if body is not None else result.to_json(), status_code=status, headers=headers)
+    return JSONBody(body if body is not None else result.to_json(), status_code=status, headers=headers)

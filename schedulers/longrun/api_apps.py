@@ -5,8 +5,9 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 
+from schedulers.common.jsonbody import JSONBody
 from schedulers.longrun.api import call, deployment_response, json_body, redact_env
 from schedulers.longrun.pathid import ROOT, PathIdError, canonical, is_within
 from schedulers.longrun.selectors import parse_selector
@@ -59,7 +60,7 @@ def _log_app(action: str, app: AppDefinition) -> None:
 
 @router.get("/v2/apps")
 async def list_apps(request: Request, id: str | None = None, cmd: str | None = None, label: str | None = None,
-                    embed: list[str] = Query(default=[])) -> JSONResponse:
+                    embed: list[str] = Query(default=[])) -> JSONBody:
     service = _service(request)
     selector = parse_selector(label) if label else None
     apps = await call(service.apps)
@@ -68,7 +69,7 @@ async def list_apps(request: Request, id: str | None = None, cmd: str | None = N
     wanted = _embeds(embed)
     tasks = await call(service.tasks) if wanted & {"tasks", "counts"} else []
     deployments = await call(service.deployments)
-    return JSONResponse({"apps": [_app_json(service, a, wanted, tasks, deployments) for a in apps]})
+    return JSONBody({"apps": [_app_json(service, a, wanted, tasks, deployments) for a in apps]})
 
 
 @router.post("/v2/apps", status_code=201)
@@ -130,7 +131,7 @@ async def app_tasks(request: Request, app_id: str) -> Response:
     if "text/plain" in request.headers.get("accept", "") and "json" not in request.headers.get("accept", ""):
         lines = [f"{t.app_id}\t{t.host}\t" + "\t".join(f"{t.host}:{p}" for p in t.ports) for t in tasks]
         return PlainTextResponse("\n".join(lines) + ("\n" if lines else ""))
-    return JSONResponse({"tasks": [t.to_json() for t in tasks]})
+    return JSONBody({"tasks": [t.to_json() for t in tasks]})
 
 
 @router.delete("/v2/apps/{app_id:path}/tasks/{task_id}")
@@ -143,7 +144,7 @@ async def kill_app_task(request: Request, app_id: str, task_id: str, scale: bool
     killed, result = await call(service.kill_tasks, [task_id], scale, wipe, force)
     if result is not None:
         return deployment_response(result)
-    return JSONResponse({"task": killed[0].to_json()})
+    return JSONBody({"task": killed[0].to_json()})
 
 
 @router.delete("/v2/apps/{app_id:path}/tasks")
@@ -155,7 +156,7 @@ async def kill_app_tasks(request: Request, app_id: str, host: str | None = None,
     killed, result = await call(service.kill_tasks, ids, scale, wipe, force)
     if result is not None:
         return deployment_response(result)
-    return JSONResponse({"tasks": [t.to_json() for t in killed]})
+    return JSONBody({"tasks": [t.to_json() for t in killed]})
 
 
 @router.post("/v2/apps/{app_id:path}/restart")
@@ -235,4 +236,4 @@ async def delete_tasks(request: Request, scale: bool = False, wipe: bool = False
     killed, result = await call(_service(request).kill_tasks, ids, scale, wipe, force)
     if result is not None:
         return deployment_response(result)
-    return JSONResponse({"tasks": [t.to_json() for t in killed]})
+    return JSONBody({"tasks": [t.to_json() for t in killed]})

@@ -6,8 +6,9 @@ import time
 from typing import Any, AsyncIterator
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
+from schedulers.common.jsonbody import JSONBody
 from schedulers.longrun.api import call, deployment_response, json_body
 from schedulers.longrun.events import EVENT_TYPES, make_event
 from schedulers.longrun.pathid import ROOT, PathIdError, canonical
@@ -93,7 +94,7 @@ async def _update(request: Request, group_id: str, force: bool, dry_run: bool) -
     body = await _group_body(request)
     result = await call(_service(request).update_group, group_id, body, create=False, force=force, dry_run=dry_run)
     if isinstance(result, dict):
-        return JSONResponse(result)
+        return JSONBody(result)
     return deployment_response(result)
 
 
@@ -131,7 +132,7 @@ async def reset_delay(request: Request, app_id: str) -> Response:
 async def events(request: Request, event_type: list[str] = Query(default=[])) -> Response:
     """Server-Sent Events: `event: <eventType>` and `data: <json>` per event; 405 without text/event-stream."""
     if "text/event-stream" not in request.headers.get("accept", ""):
-        return JSONResponse({"message": "The event stream needs 'Accept: text/event-stream'"}, status_code=405)
+        return JSONBody({"message": "The event stream needs 'Accept: text/event-stream'"}, status_code=405)
     unknown = [t for t in event_type if t not in EVENT_TYPES]
     if unknown:
         raise BadRequestError(f"unknown event type {unknown[0]!r}")
@@ -159,8 +160,8 @@ async def sse_stream(subscription: Any, client: str, now: float | None = None) -
 @router.get("/v2/eventSubscriptions")
 @router.post("/v2/eventSubscriptions")
 @router.delete("/v2/eventSubscriptions")
-async def event_subscriptions() -> JSONResponse:
-    return JSONResponse({"message": "HTTP callback event subscriptions are not supported; "
+async def event_subscriptions() -> JSONBody:
+    return JSONBody({"message": "HTTP callback event subscriptions are not supported; "
                                     "use the Server-Sent Events stream at /v2/events"}, status_code=404)
 
 
@@ -171,20 +172,20 @@ async def info(request: Request) -> dict[str, Any]:
 
 
 @router.get("/v2/leader")
-async def leader(request: Request) -> JSONResponse:
+async def leader(request: Request) -> JSONBody:
     current = await call(_service(request).leader)
     if current is None:
-        return JSONResponse({"message": "There is no leader"}, status_code=404)
-    return JSONResponse({"leader": current})
+        return JSONBody({"message": "There is no leader"}, status_code=404)
+    return JSONBody({"leader": current})
 
 
 @router.delete("/v2/leader")
-async def abdicate(request: Request) -> JSONResponse:
+async def abdicate(request: Request) -> JSONBody:
     service = _service(request)
     if await call(service.leader) is None:
-        return JSONResponse({"message": "There is no leader"}, status_code=404)
+        return JSONBody({"message": "There is no leader"}, status_code=404)
     await call(service.abdicate)
-    return JSONResponse({"message": "Leadership abdicated"})
+    return JSONBody({"message": "Leadership abdicated"})
 
 
 @router.get("/ping")
