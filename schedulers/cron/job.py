@@ -38,7 +38,7 @@ class ConcurrencyPolicy(str, Enum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, allow_inf_nan=False)
 
 
 class Volume(_Model):

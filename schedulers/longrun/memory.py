@@ -6,6 +6,8 @@ happens between ticks, so tests see every intermediate state. Thread-safe (one l
 """
 from __future__ import annotations
 
+import math
+
 import threading
 import uuid
 from collections import OrderedDict
@@ -25,10 +27,27 @@ from schedulers.longrun.service import (AppExistsError, AppLockedError, BadReque
                                         TooManyDeploymentsError, iso)
 from schedulers.longrun.simstate import (Behaviour, MemoryState, RunningDeployment, SimulatedAgent,
                                          always_healthy, backoff_policy, config_version)
-from schedulers.longrun.spec import AppDefinition
+from schedulers.longrun.spec import MAX_INSTANCES, AppDefinition
 from schedulers.longrun.versioning import AppVersioner
 
 MAX_VERSIONS = 50
+
+
+def _scale_factor(value: Any, apps: dict[str, AppDefinition], group_id: str) -> float:
+    """`scaleBy` as a float; BadRequestError unless it is a finite number >= 0 that keeps every app of the group
+    within `MAX_INSTANCES`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadRequestError("scaleBy must be a finite non-negative number")
+    try:
+        factor = float(value)
+    except OverflowError:
+        factor = math.inf
+    if not 0 <= factor < math.inf:
+        raise BadRequestError("scaleBy must be a finite non-negative number")
+    largest = max((a.instances for k, a in apps.items() if is_within(k, group_id)), default=0)
+    if largest * factor > MAX_INSTANCES:
+        raise BadRequestError(f"scaleBy {factor:g} would give an app more than {MAX_INSTANCES} instances")
+    return factor
 
 
 class InMemoryLongrunService(LongrunService):
@@ -206,10 +225,8 @@ class InMemoryLongrunService(LongrunService):
             if "version" in body:
                 target_apps, target_groups = self._rollback_group(group_id, body["version"])
             elif "scaleBy" in body:
-                factor = body["scaleBy"]
-                if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor < 0:
-                    raise BadRequestError("scaleBy must be a non-negative number")
-                target_apps, target_groups = scale_group(apps, group_id, float(factor)), dict(groups)
+                factor = _scale_factor(body["scaleBy"], apps, group_id)
+                target_apps, target_groups = scale_group(apps, group_id, factor), dict(groups)
             else:
                 new_apps, new_groups = parse_group_body(body, group_id)
                 clash = [a for a in new_apps if a not in apps and group_exists(a, apps, groups)]

@@ -19,12 +19,13 @@ from schedulers.longrun.pathid import ROOT
 
 HealthProtocol = Literal["HTTP", "HTTPS", "TCP", "COMMAND", "MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP"]
 MESOS_SIDE_PROTOCOLS = frozenset({"COMMAND", "MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP"})
+MAX_INSTANCES = 2**31 - 1      # Marathon's `instances` is a 32-bit Int
 
 
 class _Model(BaseModel):
     """Strict about types (no "1" for 1), lenient about unknown fields (Marathon ignores them)."""
 
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True, allow_inf_nan=False)
 
 
 class CommandSpec(_Model):
@@ -140,7 +141,7 @@ class AppDefinition(_Model):
     args: list[str] | None = None
     user: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
-    instances: int = Field(default=1, ge=0)
+    instances: int = Field(default=1, ge=0, le=MAX_INSTANCES)
     cpus: float = Field(default=1.0, ge=0.0)
     mem: float = Field(default=128.0, ge=0.0)
     disk: float = Field(default=0.0, ge=0.0)

@@ -121,7 +121,10 @@ def test_sse_frames_carry_marathon_event_names():
 
 GARBAGE_BODIES = [b"", b"\xff\xfe\x00", b"null", b"[]", b'"text"', b"123", b'{"id": 5}', b'{"id": "/A B"}',
                   b'{"apps": "x", "groups": 7}', b'{"ids": [1, 2]}', b'{"scaleBy": -1}', b'{"version": {}}',
-                  b'[{"id": null}]', b'{"id": "/x", "cmd": "x", "instances": -1, "constraints": "none"}']
+                  b'[{"id": null}]', b'{"id": "/x", "cmd": "x", "instances": -1, "constraints": "none"}',
+                  # not JSON, but Python's parser reads them: numbers that are not finite
+                  b'{"scaleBy": NaN}', b'{"scaleBy": Infinity}', b'{"id": "/x", "cmd": "x", "mem": Infinity}',
+                  b'{"cpus": NaN, "instances": 1}']
 GARBAGE_PARAMS = ["", "?force=maybe", "?scale=true&wipe=true", "?label=a%20in%20(", "?embed=%00", "?dryRun=2",
                   "?partialUpdate=nah", "?status=all", "?event_type=nope"]
 GARBAGE_IDS = ["x", "..", "A%20B", "%00", "a/../..", "-", "x" * 300, "*"]
@@ -146,6 +149,35 @@ def test_garbage_never_gives_500(service):
                 assert response.status_code < 500, (method, path + params, body, response.text)
                 checked += 1
         assert checked > 300
+
+
+OUT_OF_RANGE = [  # (method, path, body, what the error names)
+    ("PUT", "/v2/groups", b'{"scaleBy": NaN}', "scaleBy"),
+    ("PUT", "/v2/groups/shop", b'{"scaleBy": Infinity}', "scaleBy"),
+    ("PUT", "/v2/groups/shop?dryRun=true", b'{"scaleBy": NaN}', "scaleBy"),
+    ("PUT", "/v2/groups/shop", b'{"scaleBy": 1e308}', "2147483647 instances"),
+    ("PUT", "/v2/groups/shop", b'{"scaleBy": 1' + b"0" * 400 + b'}', "scaleBy"),
+    ("POST", "/v2/apps", b'{"id": "/y", "cmd": "x", "mem": Infinity}', "/mem"),
+    ("PUT", "/v2/apps/shop/web", b'{"cmd": "x", "cpus": NaN}', "/cpus"),
+    ("PATCH", "/v2/apps/shop/web", b'{"disk": -Infinity}', "/disk"),
+    ("POST", "/v2/groups", b'{"id": "/z", "apps": [{"id": "a", "cmd": "x", "cpus": NaN}]}', "cpus"),
+    ("PUT", "/v2/apps/shop/web", b'{"cmd": "x", "upgradeStrategy": {"minimumHealthCapacity": NaN}}',
+     "/upgradeStrategy/minimumHealthCapacity"),
+    ("POST", "/v2/apps", b'{"id": "/y", "cmd": "x", "instances": 2147483648}', "/instances"),
+]
+
+
+@pytest.mark.parametrize("method, path, body, named", OUT_OF_RANGE)
+def test_numbers_not_finite_or_out_of_range_get_a_4xx_naming_them_and_change_nothing(service, method, path, body,
+                                                                                      named):
+    """Python's JSON parser reads NaN, Infinity and huge integers: refused, never stored, never a 500."""
+    with TestClient(create_app(service), raise_server_exceptions=False) as client:
+        assert client.post("/v2/apps", json={"id": "/shop/web", "cmd": "x", "instances": 2}).status_code == 201
+        before = client.get("/v2/apps").json()
+        response = client.request(method, path, content=body, headers={"content-type": "application/json"})
+        assert 400 <= response.status_code < 500, (response.status_code, response.text)
+        assert named in response.text
+        assert client.get("/v2/apps").json() == before
 
 
 def test_auth_basic_and_bearer(service):
