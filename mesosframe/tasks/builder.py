@@ -14,12 +14,15 @@ import re
 from typing import Any, Iterable, Sequence
 
 from mesosframe.errors import ValidationError
+from mesosframe.resources.fixed import MAX_EXACT
 from mesosframe.tasks.spec import Container, HealthCheck, TaskGroupSpec, TaskSpec
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _IMAGE = re.compile(r"^[a-z0-9]+([._\-/:@][A-Za-z0-9_.\-]+)*$")
 HEALTH_KINDS = ("HTTP", "HTTPS", "TCP", "COMMAND")
+MAX_DURATION = 2**63 / 1e9      # seconds: Mesos's DurationInfo holds int64 nanoseconds
+MAX_FAILURES = 2**32 - 1        # HealthCheck.consecutive_failures is a uint32
 
 
 def validate(spec: TaskSpec, path: str = "") -> None:
@@ -38,12 +41,12 @@ def validate(spec: TaskSpec, path: str = "") -> None:
         raise ValidationError("must be a non-empty sequence of strings (argv[0] included)", p + "argv")
     for field_name in ("cpus", "mem", "disk"):
         value = getattr(spec, field_name)
-        if not isinstance(value, (int, float)) or value < 0:
-            raise ValidationError("must be a number >= 0", p + field_name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_EXACT:
+            raise ValidationError(f"must be a number in 0..{MAX_EXACT:.4g}", p + field_name)
     if spec.cpus <= 0 and spec.mem <= 0:
         raise ValidationError("a task needs some cpus or mem", p + "cpus")
-    if not isinstance(spec.gpus, int) or spec.gpus < 0:
-        raise ValidationError("must be an integer >= 0", p + "gpus")
+    if isinstance(spec.gpus, bool) or not isinstance(spec.gpus, int) or not 0 <= spec.gpus <= MAX_EXACT:
+        raise ValidationError(f"must be an integer in 0..{MAX_EXACT:.4g}", p + "gpus")
     if not isinstance(spec.ports, int) or not 0 <= spec.ports <= 100:
         raise ValidationError("must be an integer in 0..100", p + "ports")
     for name in spec.env:
@@ -52,8 +55,8 @@ def validate(spec: TaskSpec, path: str = "") -> None:
     for i, uri in enumerate(spec.uris):
         if not uri.value:
             raise ValidationError("must not be empty", p + f"uris[{i}].value")
-    if spec.kill_grace_seconds is not None and spec.kill_grace_seconds < 0:
-        raise ValidationError("must be >= 0", p + "kill_grace_seconds")
+    if spec.kill_grace_seconds is not None and not 0 <= spec.kill_grace_seconds <= MAX_DURATION:
+        raise ValidationError(f"must be a number of seconds in 0..{MAX_DURATION:.4g}", p + "kill_grace_seconds")
     if spec.container is not None:
         _validate_container(spec.container, p + "container")
     if spec.health_check is not None:
@@ -88,10 +91,11 @@ def _validate_health(h: HealthCheck, spec: TaskSpec, p: str) -> None:
         raise ValidationError("a COMMAND check needs a command", p + ".command")
     if h.kind != "COMMAND" and h.port is None and h.port_index >= spec.ports:
         raise ValidationError(f"port_index {h.port_index} but the task has {spec.ports} ports", p + ".port_index")
-    for name in ("delay_seconds", "interval_seconds", "timeout_seconds", "grace_period_seconds",
-                 "consecutive_failures"):
-        if getattr(h, name) < 0:
-            raise ValidationError("must be >= 0", f"{p}.{name}")
+    for name in ("delay_seconds", "interval_seconds", "timeout_seconds", "grace_period_seconds"):
+        if not 0 <= getattr(h, name) <= MAX_DURATION:
+            raise ValidationError(f"must be a number of seconds in 0..{MAX_DURATION:.4g}", f"{p}.{name}")
+    if not 0 <= h.consecutive_failures <= MAX_FAILURES:
+        raise ValidationError(f"must be in 0..{MAX_FAILURES}", f"{p}.consecutive_failures")
 
 
 def _scalar(name: str, value: float, role: str) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mesosframe.resources.fixed import MAX_EXACT
+
 __all__ = ["Job", "Container", "Volume", "Parameter", "EnvironmentVariable", "Fetch", "ConcurrencyPolicy",
            "JOB_NAME", "DEFAULT_CPUS", "DEFAULT_MEM", "DEFAULT_DISK"]
 
@@ -100,9 +102,9 @@ class Job(_Model):
     owner: str = ""
     ownerName: str = ""
     runAsUser: str = "root"
-    cpus: float = Field(default=0.0, ge=0)
-    mem: float = Field(default=0.0, ge=0)
-    disk: float = Field(default=0.0, ge=0)
+    cpus: float = Field(default=0.0, ge=0, le=MAX_EXACT)
+    mem: float = Field(default=0.0, ge=0, le=MAX_EXACT)
+    disk: float = Field(default=0.0, ge=0, le=MAX_EXACT)
     container: Container | None = None
     environmentVariables: list[EnvironmentVariable] = []
     fetch: list[Fetch] = []

@@ -15,11 +15,14 @@ from typing import Any, Literal, Mapping, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mesosframe.resources.fixed import MAX_EXACT
+from mesosframe.tasks.builder import MAX_DURATION, MAX_FAILURES
 from schedulers.longrun.pathid import ROOT
 
 HealthProtocol = Literal["HTTP", "HTTPS", "TCP", "COMMAND", "MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP"]
 MESOS_SIDE_PROTOCOLS = frozenset({"COMMAND", "MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP"})
 MAX_INSTANCES = 2**31 - 1      # Marathon's `instances` is a 32-bit Int
+MAX_SECONDS = int(MAX_DURATION)   # a Mesos DurationInfo (int64 nanoseconds) in whole seconds
 
 
 class _Model(BaseModel):
@@ -40,11 +43,11 @@ class HealthCheck(_Model):
     portIndex: int | None = Field(default=None, ge=0)
     port: int | None = Field(default=None, ge=0, le=65535)
     command: CommandSpec | None = None
-    gracePeriodSeconds: int = Field(default=300, ge=0)
-    intervalSeconds: int = Field(default=60, ge=0)
-    timeoutSeconds: int = Field(default=20, ge=0)
-    maxConsecutiveFailures: int = Field(default=3, ge=0)
-    delaySeconds: int = Field(default=15, ge=0)
+    gracePeriodSeconds: int = Field(default=300, ge=0, le=MAX_SECONDS)
+    intervalSeconds: int = Field(default=60, ge=0, le=MAX_SECONDS)
+    timeoutSeconds: int = Field(default=20, ge=0, le=MAX_SECONDS)
+    maxConsecutiveFailures: int = Field(default=3, ge=0, le=MAX_FAILURES)
+    delaySeconds: int = Field(default=15, ge=0, le=MAX_SECONDS)
     ignoreHttp1xx: bool = False
 
     @property
@@ -142,10 +145,10 @@ class AppDefinition(_Model):
     user: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
     instances: int = Field(default=1, ge=0, le=MAX_INSTANCES)
-    cpus: float = Field(default=1.0, ge=0.0)
-    mem: float = Field(default=128.0, ge=0.0)
-    disk: float = Field(default=0.0, ge=0.0)
-    gpus: int = Field(default=0, ge=0)
+    cpus: float = Field(default=1.0, ge=0.0, le=MAX_EXACT)
+    mem: float = Field(default=128.0, ge=0.0, le=MAX_EXACT)
+    disk: float = Field(default=0.0, ge=0.0, le=MAX_EXACT)
+    gpus: int = Field(default=0, ge=0, le=int(MAX_EXACT))
     executor: str = ""
     constraints: list[list[str]] = Field(default_factory=list)
     acceptedResourceRoles: list[str] | None = None
@@ -163,7 +166,7 @@ class AppDefinition(_Model):
     requirePorts: bool = False
     killSelection: Literal["YOUNGEST_FIRST", "OLDEST_FIRST"] = "YOUNGEST_FIRST"
     unreachableStrategy: Union[UnreachableStrategy, Literal["disabled"]] = Field(default_factory=UnreachableStrategy)
-    taskKillGracePeriodSeconds: int | None = Field(default=None, ge=0)
+    taskKillGracePeriodSeconds: int | None = Field(default=None, ge=0, le=MAX_SECONDS)
     version: str | None = None
     versionInfo: VersionInfo | None = None
 

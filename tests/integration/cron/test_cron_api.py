@@ -130,7 +130,8 @@ GARBAGE = [b"{", b"[]", b"null", b"\xff\xfe", b'{"name": 5}', b'{"name": "a", "r
            # Python's parser reads these; numbers that are not finite are refused like any bad field
            b'{"name": "a", "command": "x", "schedule": "R/2024-06-01T13:00:00Z/PT1H", "cpus": NaN}',
            b'{"name": "a", "command": "x", "schedule": "R/2024-06-01T13:00:00Z/PT1H", "retryDelaySeconds": Infinity}',
-           b'{"name": "a", "command": "x", "parents": ["b"], "startingDeadlineSeconds": Infinity}']
+           b'{"name": "a", "command": "x", "parents": ["b"], "startingDeadlineSeconds": Infinity}',
+           b'{"name": "a", "command": "x", "schedule": "R/2024-06-01T13:00:00Z/PT1H", "mem": 1e308}']
 ROUTES = ["get /jobs", "get /job/{n}", "put /job/{n}", "delete /job/{n}", "put /job/success/{n}",
           "delete /task/kill/{n}", "get /jobs/search", "get /jobs/summary", "get /graph/dot", "get /graph/csv",
           "get /job/stat/{n}", "get /stats/{n}", "get /leader"]

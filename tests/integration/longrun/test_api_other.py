@@ -164,6 +164,10 @@ OUT_OF_RANGE = [  # (method, path, body, what the error names)
     ("PUT", "/v2/apps/shop/web", b'{"cmd": "x", "upgradeStrategy": {"minimumHealthCapacity": NaN}}',
      "/upgradeStrategy/minimumHealthCapacity"),
     ("POST", "/v2/apps", b'{"id": "/y", "cmd": "x", "instances": 2147483648}', "/instances"),
+    ("POST", "/v2/apps", b'{"id": "/y", "cmd": "x", "cpus": 1e308}', "/cpus"),     # no finite thousandths
+    ("PATCH", "/v2/apps/shop/web", b'{"taskKillGracePeriodSeconds": 99999999999}', "/taskKillGracePeriodSeconds"),
+    ("PUT", "/v2/apps/shop/web", b'{"healthChecks": [{"protocol": "MESOS_TCP", "intervalSeconds": 1' + b"0" * 30
+     + b'}]}', "/healthChecks(0)/intervalSeconds"),
 ]
 
 

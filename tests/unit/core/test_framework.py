@@ -487,3 +487,17 @@ def test_demand_added_in_on_idle_is_acted_on_in_the_same_pass_and_a_failing_on_i
     fw.step()
     assert [c[0] for c in driver.calls].count("revive") == revives + 1    # re-evaluated after on_idle
     assert "plugin_failed plugin=p method=on_idle" in caplog.text
+
+
+@pytest.mark.parametrize("bad", [dict(cpus=1e308), dict(mem=float("nan")), dict(kill_grace_seconds=1e300)])
+def test_a_spec_out_of_range_is_reported_invalid_and_blocks_nobody_else(bad):
+    """Such a spec had made the offer round raise: no ACCEPT and no DECLINE, for every plugin."""
+    broken = ListPlugin(name="broken", keys=["b"], spec=TaskSpec(name="b", command="x", **{"cpus": 0.1, "mem": 1, **bad}))
+    fine = ListPlugin(name="fine", keys=["f"], spec=TaskSpec(name="f", command="x", cpus=0.1, mem=1))
+    fw, driver, *_ = subscribed([broken, fine])
+    offered(driver, fw, offer(offer_id="A"), offer(offer_id="B", agent="a2"))
+    launched = [r.plugin for r in fw.engine.records.values()]
+    assert launched == ["fine"]
+    assert set(broken.invalid) == {"b"} and str(broken.invalid["b"]).startswith(next(iter(bad)))
+    answered = {a[1] for a in driver.named("accept")} | {o for d in driver.named("decline") for o in d[1]}
+    assert answered == {"A", "B"}

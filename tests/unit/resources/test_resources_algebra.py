@@ -29,6 +29,12 @@ def test_fixed_point_rounds_to_thousandths_half_away_from_zero(value, milli):
     assert to_milli(from_milli(milli)) == milli
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf"), 1e306, -1e306])
+def test_fixed_point_refuses_what_has_no_finite_thousandths(value):
+    with pytest.raises(ValueError, match="not a finite number of thousandths"):
+        to_milli(value)
+
+
 def test_from_mesos_merges_same_identity_and_sums():
     r = Resources.from_mesos([scalar("cpus", 1.5), scalar("cpus", 0.25), ports((1, 2)), ports((3, 4))])
     assert r.cpus == 1.75 and len(r) == 2

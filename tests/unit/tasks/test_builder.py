@@ -40,6 +40,18 @@ def _env(info: dict) -> dict[str, str]:
     (dict(health_check=HealthCheck(interval_seconds=-1)), "health_check.interval_seconds"),
     (dict(discovery=Discovery(port_names=("a", "b", "c"))), "discovery.port_names"),
     (dict(discovery=Discovery(visibility="WORLD")), "discovery.visibility"),
+    # amounts whose thousandths a float cannot hold, and durations beyond Mesos's int64 nanoseconds
+    (dict(cpus=float("nan")), "cpus"),
+    (dict(mem=float("inf")), "mem"),
+    (dict(disk=1e308), "disk"),
+    (dict(cpus=1e13), "cpus"),
+    (dict(gpus=2**60), "gpus"),
+    (dict(cpus=True), "cpus"),
+    (dict(kill_grace_seconds=float("nan")), "kill_grace_seconds"),
+    (dict(kill_grace_seconds=1e10), "kill_grace_seconds"),
+    (dict(health_check=HealthCheck(timeout_seconds=float("inf"))), "health_check.timeout_seconds"),
+    (dict(health_check=HealthCheck(grace_period_seconds=1e300)), "health_check.grace_period_seconds"),
+    (dict(health_check=HealthCheck(consecutive_failures=2**32)), "health_check.consecutive_failures"),
 ])
 def test_invalid_specs_name_the_field(changes, path):
     spec = TaskSpec(**{**BASE.__dict__, **changes})
@@ -54,6 +66,7 @@ def test_invalid_specs_name_the_field(changes, path):
     TaskSpec(name="img", container=Container(image="library/alpine:3.19")),
     TaskSpec(name="h", command="x", ports=1, health_check=HealthCheck(kind="TCP")),
     TaskSpec(name="c", command="x", health_check=HealthCheck(kind="COMMAND", command="true")),
+    TaskSpec(name="big", command="x", cpus=9e12, mem=9e12, disk=9e12, gpus=2**40, kill_grace_seconds=9.2e9),
 ])
 def test_valid_specs_pass(spec):
     validate(spec)
