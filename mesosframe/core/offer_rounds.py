@@ -6,16 +6,20 @@ offer handled is accepted (now or when staged launches fall due) or declined.
 """
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Sequence
 
 from mesosframe.core.effects import DeclineOffers, Effect, Notify, PrepareAccept, PutRecord, Revive, Suppress
 from mesosframe.core.offers import Launch, RoundPlan, Want, placement_spec, plan_round
 from mesosframe.core.staging import Staged, stage
+from mesosframe.errors import ValidationError
 from mesosframe.model.task import TaskRecord
 from mesosframe.tasks.lifecycle import TaskState
 
 if TYPE_CHECKING:
     from mesosframe.core.engine import Engine
+
+log = logging.getLogger("mesosframe.core.engine")
 
 
 def demand_soon(expected: float | None, now: float, lead: float) -> bool:
@@ -62,6 +66,8 @@ class OfferRounds:
                               policy=self.policy, framework_id=self.framework_id or "",
                               refuse_seconds=self.config.refuse_seconds, new_id=self.new_id,
                               max_per_offer=self.config.max_tasks_per_offer)
+            for offer_id, error in plan.malformed.items():
+                log.warning("offer_unreadable offer=%s error=%s", offer_id, error)
             unused = set(plan.decline.offer_ids) if plan.decline is not None else set()
             rest = {oid: o for oid, o in rest.items() if oid in unused}
             capped |= plan.capped
@@ -152,4 +158,7 @@ class OfferRounds:
     def remember_agents(self: Engine, offers: Sequence[dict]) -> None:
         from mesosframe.matching import Agent
         for offer in offers:
-            self.agents[offer["agent_id"]["value"]] = Agent.from_offer(offer)
+            try:
+                self.agents[offer["agent_id"]["value"]] = Agent.from_offer(offer)
+            except (KeyError, TypeError, ValidationError):
+                continue        # plan_round declines it as unreadable

@@ -66,6 +66,7 @@ class RoundPlan:
     unplaced: dict[str, NoMatch] = field(default_factory=dict)
     invalid: dict[str, ValidationError] = field(default_factory=dict)
     capped: bool = False     # demand was left over only because of `max_per_offer`
+    malformed: dict[str, ValidationError] = field(default_factory=dict)   # offer id -> why it was unreadable
 
 
 def placement_spec(spec: TaskSpec | TaskGroupSpec) -> TaskSpec:
@@ -163,7 +164,7 @@ def plan_round(offers: Sequence[dict], wants: Sequence[Want], *, existing: Itera
     back, and `plan.capped` is set (the engine then revives, so that it comes back at once).
     """
     plan = RoundPlan()
-    views = [OfferView.from_mesos(o) for o in offers]
+    views = _readable(offers, plan.malformed)
     per_spec = _PerSpec()     # the wants keep their specs alive for the round, so ids are not reused
     valid: list[Want] = []
     for want in wants:
@@ -215,13 +216,25 @@ def plan_round(offers: Sequence[dict], wants: Sequence[Want], *, existing: Itera
                      if v.offer_id not in capped and v.offer_id in result.remaining]
     more_demand = more_demand or bool(pending)
     plan.capped = more_demand
-    unused = [v.offer_id for v in views if v.offer_id not in operations]
+    unused = [*plan.malformed, *(v.offer_id for v in views if v.offer_id not in operations)]
     refuse = {oid: 0.0 if (more_demand or oid in capped) else refuse_seconds for oid in operations}
     plan.accepts = [AcceptOffer(oid, tuple(ops), refuse[oid], tuple(task_ids[oid]))
                     for oid, ops in operations.items()]
     if unused:
         plan.decline = DeclineOffers(tuple(unused), refuse_seconds)
     return plan
+
+
+def _readable(offers: Sequence[dict], malformed: dict[str, ValidationError]) -> list[OfferView]:
+    """The offers as views; one that cannot be read (resources no Mesos agent offers, such as a scalar without
+    finite thousandths) goes into `malformed` by id instead of failing the round (it is declined)."""
+    views = []
+    for offer in offers:
+        try:
+            views.append(OfferView.from_mesos(offer))
+        except ValidationError as exc:
+            malformed[offer["id"]["value"]] = exc
+    return views
 
 
 def _launch(want: Want, offer_id: str, agent: Agent, resources: list[dict], ports: Sequence[int],

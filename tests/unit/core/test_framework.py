@@ -501,3 +501,13 @@ def test_a_spec_out_of_range_is_reported_invalid_and_blocks_nobody_else(bad):
     assert set(broken.invalid) == {"b"} and str(broken.invalid["b"]).startswith(next(iter(bad)))
     answered = {a[1] for a in driver.named("accept")} | {o for d in driver.named("decline") for o in d[1]}
     assert answered == {"A", "B"}
+
+
+@pytest.mark.parametrize("odd", [dict(cpus=1e308), dict(mem=-5.0)])
+def test_an_offer_that_cannot_be_read_is_declined_and_the_others_are_used(odd, caplog):
+    plugin = ListPlugin(keys=["a", "b"], spec=TaskSpec(name="s", command="x", cpus=0.1, mem=1))
+    fw, driver, *_ = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="ODD", agent="a9", **odd), offer(offer_id="A"))
+    assert [a[1] for a in driver.named("accept")] == ["A"] and len(fw.engine.records) == 2
+    assert any("ODD" in d[1] for d in driver.named("decline"))
+    assert "offer_unreadable offer=ODD" in caplog.text
