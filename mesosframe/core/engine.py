@@ -23,7 +23,7 @@ from mesosframe.core.events import (Disconnected, Event, FrameworkError, OfferRe
                                     Subscribed, TaskStatusUpdated, Tick)
 from mesosframe.core.offer_rounds import OfferRounds, demand_soon
 from mesosframe.core.offers import Want
-from mesosframe.core.plugin import SchedulerPlugin
+from mesosframe.core.plugin import Demand, SchedulerPlugin
 from mesosframe.core.staging import Staging
 from mesosframe.errors import DriverError, ValidationError
 from mesosframe.model.task import TaskRecord
@@ -137,10 +137,19 @@ class Engine(OfferRounds):
         return [(r.task_id, r.agent_id) for r in self.records.values()
                 if not TaskState(r.state).is_terminal and r.task_id not in staged]
 
+    def demand_of(self, plugin: SchedulerPlugin, now: float) -> Sequence[Demand]:
+        """`plugin.demand(now)`; a plugin that raises wants nothing this time (logged), so that its bug does
+        not leave every offer unanswered and every other plugin unlaunched."""
+        try:
+            return plugin.demand(now)
+        except Exception:
+            log.exception("plugin_failed plugin=%s method=demand", plugin.name)
+            return ()
+
     def pending_wants(self, now: float) -> list[Want]:
         wants = []
         for plugin in self.plugins.values():
-            for demand in plugin.demand(now):
+            for demand in self.demand_of(plugin, now):
                 if (plugin.name, demand.key) in self.active:
                     continue
                 want = Want(plugin.name, plugin.priority, demand)
@@ -283,7 +292,15 @@ class Engine(OfferRounds):
 
     def expected_demand_at(self, now: float) -> float | None:
         """The earliest time a plugin announced new demand for (`SchedulerPlugin.next_demand_at`)."""
-        times = [t for p in self.plugins.values() if (t := p.next_demand_at(now)) is not None]
+        times = []
+        for plugin in self.plugins.values():
+            try:
+                when = plugin.next_demand_at(now)
+            except Exception:
+                log.exception("plugin_failed plugin=%s method=next_demand_at", plugin.name)
+                continue
+            if when is not None:
+                times.append(when)
         return min(times) if times else None
 
     def revert_launch(self, task_ids: Sequence[str]) -> list[Effect]:

@@ -127,7 +127,7 @@ class OfferRounds:
         due = self.staging.take_due(now)
         if not due:
             return []
-        wanted = {(p.name, d.key): d.spec for p in self.plugins.values() for d in p.demand(now)}
+        wanted = {(p.name, d.key): d.spec for p in self.plugins.values() for d in self.demand_of(p, now)}
         effects: list[Effect] = []
         notify: list[Effect] = []
         for staged in due:

@@ -511,3 +511,24 @@ def test_an_offer_that_cannot_be_read_is_declined_and_the_others_are_used(odd, c
     assert [a[1] for a in driver.named("accept")] == ["A"] and len(fw.engine.records) == 2
     assert any("ODD" in d[1] for d in driver.named("decline"))
     assert "offer_unreadable offer=ODD" in caplog.text
+
+
+class DemandFails(ListPlugin):
+    def demand(self, now):
+        raise RuntimeError("bug in demand")
+
+
+class NextDemandFails(ListPlugin):
+    def next_demand_at(self, now):
+        raise RuntimeError("bug in next_demand_at")
+
+
+@pytest.mark.parametrize("broken_class, method", [(DemandFails, "demand"), (NextDemandFails, "next_demand_at")])
+def test_a_plugin_that_raises_is_logged_and_the_others_still_launch(broken_class, method, caplog):
+    broken = broken_class(name="broken", keys=["b"], spec=TaskSpec(name="b", command="x", cpus=0.1, mem=1))
+    fine = ListPlugin(name="fine", keys=["f"], spec=TaskSpec(name="f", command="x", cpus=0.1, mem=1))
+    fw, driver, *_ = subscribed([broken, fine])
+    offered(driver, fw, offer(offer_id="A"))
+    assert "fine" in {r.plugin for r in fw.engine.records.values()}
+    assert [a[1] for a in driver.named("accept")] == ["A"]
+    assert f"plugin_failed plugin=broken method={method}" in caplog.text
