@@ -14,11 +14,14 @@ from __future__ import annotations
 import bisect
 import calendar
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from mesosframe.errors import ScheduleError
 
 __all__ = ["CronExpression", "parse_cron", "looks_like_cron"]
+
+_NUMBER = re.compile(r"[0-9]{1,9}")     # ASCII digits only (str.isdigit also takes "²")
 
 _MACROS = {
     "@yearly": "0 0 1 1 *",
@@ -114,7 +117,7 @@ def _parse_value(token: str, low: int, high: int, names: dict[str, int], field: 
                  position: int, text: str) -> int:
     if token.upper() in names:
         return names[token.upper()]
-    if not token.isdigit():
+    if not _NUMBER.fullmatch(token):
         raise ScheduleError(f"{field}: {token!r} is not a number", position, text)
     value = int(token)
     if not low <= value <= high:
@@ -132,7 +135,7 @@ def _parse_field(source: str, index: int, position: int, text: str) -> tuple[set
         base, slash, step_text = item.partition("/")
         step = 1
         if slash:
-            if not step_text.isdigit() or int(step_text) == 0:
+            if not _NUMBER.fullmatch(step_text) or int(step_text) == 0:
                 raise ScheduleError(f"{name}: step must be a positive number", offset + len(base) + 1, text)
             step = int(step_text)
         if base == "*":

@@ -14,6 +14,7 @@ Errors are `ScheduleError` with the character position of the offending part.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 
@@ -23,7 +24,8 @@ from mesosframe.errors import ScheduleError
 
 __all__ = ["Period", "RepeatingInterval", "parse_period", "parse_repeating_interval"]
 
-_PERIOD_PART = re.compile(r"(\d+(?:[.,]\d+)?)([YMWDHS])")
+_PERIOD_PART = re.compile(r"([0-9]+(?:[.,][0-9]+)?)([YMWDHS])")
+_REPEATS = re.compile(r"[0-9]{1,18}")
 # The common extended form, parsed by the standard library (fast); anything else goes to aniso8601.
 _COMMON_START = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?")
 
@@ -81,6 +83,8 @@ def parse_period(text: str, offset: int = 0, whole: str | None = None) -> Period
                 raise ScheduleError(f"unit {unit!r} is repeated or out of order", base + match.start(2), whole)
             order = units.index(unit)
             value = float(number.replace(",", "."))
+            if not math.isfinite(value):
+                raise ScheduleError("number too large in the period", base + match.start(1), whole)
             if value != int(value) and not (units == "HMS" and unit == "S"):
                 raise ScheduleError("only seconds may have a fraction", base + match.start(1), whole)
             seen = True
@@ -134,8 +138,8 @@ def parse_repeating_interval(text: str) -> RepeatingInterval:
     repeat_text, start_text, period_text = parts
     repetitions: int | None = None
     if repeat_text != "R":
-        if not repeat_text[1:].isdigit():
-            raise ScheduleError("repetitions must be 'R' or 'R' followed by digits", 1, text)
+        if not _REPEATS.fullmatch(repeat_text[1:]):
+            raise ScheduleError("repetitions must be 'R' or 'R' followed by at most 18 digits", 1, text)
         repetitions = int(repeat_text[1:])
     start_offset = len(repeat_text) + 1
     start = _parse_start(start_text, start_offset, text) if start_text else None

@@ -124,8 +124,9 @@ class Job(_Model):
     @field_validator("name")
     @classmethod
     def _check_name(cls, value: str) -> str:
-        if not JOB_NAME.fullmatch(value):
-            raise ValueError("must match [A-Za-z0-9_.-]+ (ASCII letters, digits, '_', '.', '-')")
+        if not JOB_NAME.fullmatch(value) or value in (".", ".."):
+            raise ValueError("must match [A-Za-z0-9_.-]+ (ASCII letters, digits, '_', '.', '-'), "
+                             "and not be '.' or '..'")
         return value
 
     @field_validator("constraints")

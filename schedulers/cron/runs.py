@@ -67,7 +67,7 @@ def task_id_for(job: str, trigger_ms: int, attempt: int, arguments: tuple[str, .
 def parse_task_id(task_id: str) -> tuple[str, int, int] | None:
     """`(job, trigger_ms, attempt)` of a task id made by `task_id_for`, or None for another id."""
     parts = task_id.split(":", 4)
-    if len(parts) < 4 or parts[0] != "ct" or not parts[1].isdigit() or not parts[2].isdigit() or not parts[3]:
+    if len(parts) < 4 or parts[0] != "ct" or not (parts[1] + parts[2]).isascii() or not parts[1].isdigit() or not parts[2].isdigit() or not parts[3]:
         return None
     return parts[3], int(parts[1]), int(parts[2])
 

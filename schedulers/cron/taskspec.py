@@ -37,7 +37,7 @@ def demand_key(job: str, trigger_ms: int, attempt: int) -> str:
 def parse_key(key: str) -> tuple[str, int, int] | None:
     """The (job, trigger_ms, attempt) of a key made by `demand_key`, or None for any other string."""
     parts = key.rsplit(":", 2)
-    if len(parts) != 3 or not parts[0] or not parts[1].isdigit() or not parts[2].isdigit():
+    if len(parts) != 3 or not parts[0] or not (parts[1] + parts[2]).isascii() or not parts[1].isdigit() or not parts[2].isdigit():
         return None
     return parts[0], int(parts[1]), int(parts[2])
 

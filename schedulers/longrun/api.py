@@ -56,7 +56,7 @@ async def json_body(request: Request) -> Any:
     raw = await request.body()
     try:
         return json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:      # RecursionError: nested too deep
         raise BadJsonError("Invalid JSON") from exc
 
 

@@ -252,7 +252,7 @@ class MesosLongrunService(InMemoryLongrunService):
                 slots = {k: v for k, v in self.slots.get(app_id, {}).items() if v == version}
                 while len(slots) > count:
                     slots.pop(next(reversed(slots)))
-                while len(slots) < count:
+                while len(slots) < min(count, runner.LAUNCH_WINDOW):     # more as these launch
                     slots[demand_key(app_id, version, next(self._slot_numbers))] = version
                 self.slots[app_id] = slots
                 if not backoff.may_launch(self.state.delays.get(app_id), backoff_policy(app), version, now):

@@ -21,6 +21,9 @@ class PathIdError(ValidationError):
     """An id that is not a valid Marathon path."""
 
 
+MAX_SEGMENTS = 64     # groups nest no deeper (deeper trees cost quadratic time and exceed serialisers' depth)
+
+
 def canonical(raw: str, base: str = ROOT) -> str:
     """Resolve `raw` (absolute, or relative to the group `base`) into a canonical absolute id.
 
@@ -43,6 +46,8 @@ def canonical(raw: str, base: str = ROOT) -> str:
         if not SEGMENT_RE.match(segment):
             _fail(f"segment {segment!r} {SEGMENT_RULE}")
         parts.append(segment)
+        if len(parts) > MAX_SEGMENTS:
+            _fail(f"has more than {MAX_SEGMENTS} segments")
     return "/" + "/".join(parts)
 
 

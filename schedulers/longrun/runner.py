@@ -23,6 +23,8 @@ from schedulers.longrun.simstate import (Behaviour, MemoryState, RunningDeployme
 from schedulers.longrun.spec import AppDefinition
 from schedulers.longrun.unreachable import UnreachableAction, unreachable_action
 
+LAUNCH_WINDOW = 10_000     # most queued instances of one app launched per step, or offered to the core as demand
+
 log = logging.getLogger("mesosframe.longrun.runner")
 Publish = Callable[[dict[str, Any]], None]
 
@@ -98,23 +100,27 @@ def _expunge_unreachable(state: MemoryState, now: float, publish: Publish) -> No
 
 
 def _launch_queued(state: MemoryState, now: float, publish: Publish, behaviour: Behaviour) -> None:
+    """Launch what is queued, at most `LAUNCH_WINDOW` instances of an app per step."""
     for app_id in sorted(state.queued):
         app = state.apps.get(app_id)
         if app is None:
             state.dequeue(app_id, state.queued[app_id])
             continue
         policy, version = backoff_policy(app), config_version(app)
-        for _ in range(state.queued.get(app_id, 0)):
+        load = state.agent_load(app_id)
+        for _ in range(min(state.queued.get(app_id, 0), LAUNCH_WINDOW)):
             if not backoff.may_launch(state.delays.get(app_id), policy, version, now):
                 break
             state.dequeue(app_id, 1)
-            _launch(state, app, now, publish, behaviour(app))
+            _launch(state, app, now, publish, behaviour(app), load)
 
 
-def _launch(state: MemoryState, app: AppDefinition, now: float, publish: Publish, outcome: str) -> None:
-    task = state.new_task(app, now)
+def _launch(state: MemoryState, app: AppDefinition, now: float, publish: Publish, outcome: str,
+            load: dict[str, int]) -> None:
+    task = state.new_task(app, now, load)
     if outcome == "failed":
         _remove(state, task)
+        load[task.agent_id] -= 1
         publish(status_event(task, "TASK_FAILED", now, "simulated failure"))
         state.delays[app.id] = backoff.record_failure(state.delays.get(app.id), backoff_policy(app),
                                                       config_version(app), now)

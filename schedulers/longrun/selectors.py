@@ -11,9 +11,11 @@ from typing import Callable, Mapping
 from mesosframe.errors import ValidationError
 
 Selector = Callable[[Mapping[str, str]], bool]
-_TERM = re.compile(r"""^\s*(?P<key>(?:\\.|[^\s=!(),])+)\s*
-    (?:(?P<op>==|!=)\s*(?P<value>(?:\\.|[^,()])*?)
-      |\s(?P<setop>in|notin)\s*\((?P<values>(?:\\.|[^()])*)\))?\s*$""", re.VERBOSE)
+# A backslash always starts an escape (no character class takes one), so every text matches one way only:
+# with the backslash in the classes too, a run of them could be split in exponentially many ways.
+_TERM = re.compile(r"""^\s*(?P<key>(?:\\.|[^\\\s=!(),])+)\s*
+    (?:(?P<op>==|!=)\s*(?P<value>(?:\\.|[^\\,()])*?)
+      |\s(?P<setop>in|notin)\s*\((?P<values>(?:\\.|[^\\()])*)\))?\s*$""", re.VERBOSE)
 
 
 class SelectorError(ValidationError):

@@ -89,12 +89,19 @@ class MemoryState:
         return bool(self.locked_by({app_id}))
 
     # changes
-    def new_task(self, app: AppDefinition, now: float) -> Task:
-        """A staged task of `app` on the agent with fewest tasks of that app."""
+    def agent_load(self, app_id: str) -> dict[str, int]:
+        """Tasks of `app_id` per agent id."""
         load = {a.agent_id: 0 for a in self.agents}
-        for t in self.app_tasks(app.id):
+        for t in self.app_tasks(app_id):
             load[t.agent_id] = load.get(t.agent_id, 0) + 1
+        return load
+
+    def new_task(self, app: AppDefinition, now: float, load: dict[str, int] | None = None) -> Task:
+        """A staged task of `app` on the agent with fewest tasks of that app; `load` (from `agent_load`, kept
+        up to date here) saves counting them again when many are launched in a row."""
+        load = self.agent_load(app.id) if load is None else load
         agent = min(self.agents, key=lambda a: (load.get(a.agent_id, 0), a.agent_id))
+        load[agent.agent_id] = load.get(agent.agent_id, 0) + 1
         task = Task(
             id=f"{task_prefix(app.id)}.instance-{uuid.uuid4()}._app.1", app_id=app.id, version=app.version or "",
             config_version=config_version(app), host=agent.hostname, agent_id=agent.agent_id,

@@ -131,7 +131,15 @@ GARBAGE = [b"{", b"[]", b"null", b"\xff\xfe", b'{"name": 5}', b'{"name": "a", "r
            b'{"name": "a", "command": "x", "schedule": "R/2024-06-01T13:00:00Z/PT1H", "cpus": NaN}',
            b'{"name": "a", "command": "x", "schedule": "R/2024-06-01T13:00:00Z/PT1H", "retryDelaySeconds": Infinity}',
            b'{"name": "a", "command": "x", "parents": ["b"], "startingDeadlineSeconds": Infinity}',
-           b'{"name": "a", "command": "x", "schedule": "R/2024-06-01T13:00:00Z/PT1H", "mem": 1e308}']
+           b'{"name": "a", "command": "x", "schedule": "R/2024-06-01T13:00:00Z/PT1H", "mem": 1e308}',
+           # names the state store cannot hold, and numbers int() refuses or float() takes to infinity
+           b'{"name": "..", "command": "x", "schedule": "R/2024-06-01T13:00:00Z/PT1H"}',
+           b'{"name": ".", "command": "x", "schedule": "R/2024-06-01T13:00:00Z/PT1H"}',
+           '{"name": "a", "command": "x", "schedule": "R\u00b2/2024-06-01T13:00:00Z/PT1H"}'.encode(),
+           b'{"name": "a", "command": "x", "schedule": "R' + b"9" * 5000 + b'/2024-06-01T13:00:00Z/PT1H"}',
+           b'{"name": "a", "command": "x", "schedule": "R/2024-06-01T13:00:00Z/PT' + b"9" * 400 + b'S"}',
+           '{"name": "a", "command": "x", "schedule": "\u00b2 * * * *"}'.encode(),
+           b'{"name": "a", "command": "x", "schedule": "*/' + b"9" * 5000 + b' * * * *"}']
 ROUTES = ["get /jobs", "get /job/{n}", "put /job/{n}", "delete /job/{n}", "put /job/success/{n}",
           "delete /task/kill/{n}", "get /jobs/search", "get /jobs/summary", "get /graph/dot", "get /graph/csv",
           "get /job/stat/{n}", "get /stats/{n}", "get /leader"]

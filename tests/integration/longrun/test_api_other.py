@@ -184,6 +184,57 @@ def test_numbers_not_finite_or_out_of_range_get_a_4xx_naming_them_and_change_not
         assert client.get("/v2/apps").json() == before
 
 
+def _nested_group(depth: int) -> dict:
+    body: dict = {"id": "/deep", "groups": []}
+    level = body
+    for _ in range(depth):
+        inner: dict = {"id": "g", "groups": []}
+        level["groups"].append(inner)
+        level = inner
+    return body
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("method, path, kwargs, status", [
+    # backslashes could be split between the selector's escapes and its character classes in exponentially
+    # many ways: 40 of them took about a minute, 60 would take days
+    ("GET", "/v2/apps", {"params": {"label": "k==" + "\\" * 60 + "x()"}}, 422),
+    ("GET", "/v2/apps", {"params": {"label": "\\" * 60 + "x() "}}, 422),
+    ("POST", "/v2/apps", {"json": {"id": "/" + "/".join(["a"] * 20000), "cmd": "x"}}, 422),   # ids <= 64 segments
+    ("POST", "/v2/groups", {"json": _nested_group(70)}, 422),
+    ("POST", "/v2/apps", {"content": b'{"id": "/a", "cmd": "x", "labels": ' + b"[" * 100000 + b"]" * 100000
+                          + b"}"}, 400),                                      # nested too deep to parse
+])
+def test_costly_or_deep_requests_are_refused_at_once(service, method, path, kwargs, status):
+    with TestClient(create_app(service), raise_server_exceptions=False) as client:
+        assert client.post("/v2/apps", json={"id": "/shop/web", "cmd": "x"}).status_code == 201
+        response = client.request(method, path, headers={"content-type": "application/json"}, **kwargs)
+        assert response.status_code == status, response.text[:200]
+        assert client.get("/v2/groups").status_code == 200
+
+
+def test_a_lone_surrogate_a_client_sent_reads_back_and_breaks_no_listing(service):
+    """Python's JSON parser accepts "\ud800"; orjson refuses to write it, and the fallback must not fail."""
+    with TestClient(create_app(service), raise_server_exceptions=False) as client:
+        created = client.post("/v2/apps", content=b'{"id": "/a", "cmd": "x\\ud800", "labels": {"k": "\\udfff"}}',
+                              headers={"content-type": "application/json"})
+        assert created.status_code == 201, created.text
+        for path in ("/v2/apps", "/v2/apps/a", "/v2/groups"):
+            response = client.get(path)
+            assert response.status_code == 200 and b"\\ud800" in response.content
+
+
+def test_a_huge_instance_count_is_offered_to_the_core_a_window_at_a_time(service):
+    from mesosframe.core.clock import FakeClock
+    from schedulers.longrun.runner import LAUNCH_WINDOW
+    from schedulers.longrun.spec import parse_app
+    sim = type(service)(FakeClock())
+    sim.update_apps([parse_app({"id": "/many", "cmd": "x", "instances": 2**31 - 1})])
+    sim.tick()
+    sim.tick()
+    assert 0 < len(sim.tasks()) <= 2 * LAUNCH_WINDOW
+
+
 def test_auth_basic_and_bearer(service):
     with TestClient(create_app(service, basic_auth=("admin", "s3cret"), bearer_token="tok")) as client:
         assert client.get("/v2/apps").status_code == 401

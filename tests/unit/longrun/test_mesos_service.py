@@ -337,3 +337,11 @@ def test_an_idle_core_does_not_step_without_a_status_asking_or_too_soon_after_a_
     h.service.pacing.ran(time.perf_counter(), time.perf_counter() + 3600)   # as if the last step had cost an hour
     h.service.plugin.on_idle(h.clock.now())
     assert h.service.deployments() != [] and h.service.stepping.is_set()   # still asked for: the Ticker will
+
+
+def test_a_huge_app_is_offered_to_the_core_a_window_of_instances_at_a_time():
+    from schedulers.longrun.runner import LAUNCH_WINDOW
+    h = Harness()
+    h.service.create_app(web(2**31 - 1))
+    demands = h.service.plugin.demand(h.clock.now())
+    assert len(demands) == LAUNCH_WINDOW         # more as these launch; never 2^31 keys at once
