@@ -328,12 +328,15 @@ class Engine(OfferRounds):
             return []
         task_id = _value(status.get("task_id")) or ""
         agent_id = _value(status.get("agent_id"))
+        if not isinstance(task_id, str) or not (agent_id is None or isinstance(agent_id, str)):
+            log.warning("status_unreadable task_id=%r agent_id=%r", task_id, agent_id)
+            return []         # no master sends these; nothing here could be acknowledged or killed
         ack: list[Effect] = []
         if status.get("uuid") and agent_id:
             ack.append(Acknowledge(agent_id, task_id, status["uuid"]))
         try:
             state = TaskState.from_wire(status.get("state", ""))
-        except ValueError:
+        except (ValueError, AttributeError, TypeError):       # unknown, or not a string at all
             log.warning("unknown_task_state task_id=%s state=%s", task_id, status.get("state"))
             return ack
         record = self.records.get(task_id)

@@ -22,6 +22,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("mesosframe.core.engine")
 
 
+def _with_ids(offers: Sequence[dict]) -> Sequence[dict]:
+    """The offers that have a string id (no master sends one without; such an offer cannot be answered)."""
+    def has_id(offer: dict) -> bool:
+        try:
+            return isinstance(offer["id"]["value"], str)
+        except (KeyError, TypeError):
+            return False
+    if all(has_id(o) for o in offers):
+        return offers
+    log.warning("offers_without_id dropped=%d", sum(1 for o in offers if not has_id(o)))
+    return [o for o in offers if has_id(o)]
+
+
 def demand_soon(expected: float | None, now: float, lead: float) -> bool:
     """True when announced demand is due within `lead` seconds (or overdue by less than `lead`)."""
     return lead > 0 and expected is not None and now - lead <= expected <= now + lead
@@ -35,6 +48,7 @@ class OfferRounds:
         ACCEPTed now, later ones staged) and decline the rest."""
         if not self.subscribed or self.paused or not offers:
             return []
+        offers = _with_ids(offers)
         wants = self.pending_wants(now)
         if not wants and demand_soon(self.expected_demand_at(now), now, self.config.offer_lead_seconds):
             self.held.update((o["id"]["value"], o) for o in offers)     # answered when the demand comes
@@ -160,5 +174,5 @@ class OfferRounds:
         for offer in offers:
             try:
                 self.agents[offer["agent_id"]["value"]] = Agent.from_offer(offer)
-            except (KeyError, TypeError, ValidationError):
+            except (ValidationError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError):
                 continue        # plan_round declines it as unreadable

@@ -226,14 +226,16 @@ def plan_round(offers: Sequence[dict], wants: Sequence[Want], *, existing: Itera
 
 
 def _readable(offers: Sequence[dict], malformed: dict[str, ValidationError]) -> list[OfferView]:
-    """The offers as views; one that cannot be read (resources no Mesos agent offers, such as a scalar without
-    finite thousandths) goes into `malformed` by id instead of failing the round (it is declined)."""
+    """The offers as views; one that cannot be read (resources or attributes no Mesos agent offers, such as a
+    scalar without finite thousandths) goes into `malformed` by id instead of failing the round (it is declined).
+    Offers have string ids (`OfferRounds` drops those that do not)."""
     views = []
     for offer in offers:
         try:
             views.append(OfferView.from_mesos(offer))
-        except ValidationError as exc:
-            malformed[offer["id"]["value"]] = exc
+        except (ValidationError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
+            malformed[offer["id"]["value"]] = exc if isinstance(exc, ValidationError) else \
+                ValidationError(f"unreadable offer: {type(exc).__name__}: {exc}", "offer")
     return views
 
 

@@ -22,8 +22,12 @@ _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def encode_record(message: dict) -> bytes:
-    """One RecordIO record: `<length>\\n<compact json>`."""
-    data = _dumps(message).encode("utf-8")
+    """One RecordIO record: `<length>\\n<compact json>` (ASCII escapes when the text holds a lone surrogate, which
+    a client's JSON may carry and UTF-8 cannot)."""
+    try:
+        data = _dumps(message).encode("utf-8")
+    except UnicodeEncodeError:
+        data = json.dumps(message, separators=(",", ":")).encode("ascii")
     return b"%d\n%s" % (len(data), data)
 
 

@@ -108,7 +108,8 @@ class SimulatedAgent(BaseAgent):
 
 def _behaviour(task: dict) -> tuple[float | None, int, bool | None, float | None]:
     """(duration, exit_code, healthy, fail_after) from the task's labels."""
-    labels = {label["key"]: label.get("value", "") for label in task.get("labels", {}).get("labels", ())}
+    labels = {label.get("key"): label.get("value", "") for label in task.get("labels", {}).get("labels", ())
+              if isinstance(label, dict)}
     if not labels:
         return None, 0, None, None
     duration = _seconds(labels, LABEL_DURATION)

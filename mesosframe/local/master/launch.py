@@ -69,20 +69,21 @@ def accept(master: "Master", fw: FrameworkRecord, body: dict) -> None:
     agent_id = records[0].agent_id
     agent = master.agents.get(agent_id)
     available = offered
-    for operation in operations:
-        kind = operation.get("type")
-        if kind == "LAUNCH":
-            tasks = _task_list(operation)
-            available = _launch(master, fw, agent_id, records[0].role, tasks, None, available, now)
-        elif kind == "LAUNCH_GROUP":
-            group = operation.get("launch_group") or {}
-            available = _launch(master, fw, agent_id, records[0].role, _task_list(operation),
-                                group.get("executor"), available, now)
-        else:
-            _unsupported(master, fw, agent_id, operation, now)
-    if agent is None:
-        return
-    master.allocator.recover(fw.framework_id, agent_id, available, refuse)
+    try:
+        for operation in operations:
+            kind = operation.get("type")
+            if kind == "LAUNCH":
+                tasks = _task_list(operation)
+                available = _launch(master, fw, agent_id, records[0].role, tasks, None, available, now)
+            elif kind == "LAUNCH_GROUP":
+                group = operation.get("launch_group") or {}
+                available = _launch(master, fw, agent_id, records[0].role, _task_list(operation),
+                                    group.get("executor"), available, now)
+            else:
+                _unsupported(master, fw, agent_id, operation, now)
+    finally:      # also when an operation failed unexpectedly: what it had not used goes back to the pool
+        if agent is not None:
+            master.allocator.recover(fw.framework_id, agent_id, available, refuse)
 
 
 def _task_id(task: dict) -> str:

@@ -97,8 +97,11 @@ class ResourceBag:
                     raise ResourceError(f"Invalid range in resource {name}")
                 return name, kind, spans
             if kind == "SET":
-                return name, kind, frozenset(res["set"].get("item", []))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                items = res["set"].get("item", [])
+                if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                    raise ResourceError(f"Invalid set in resource {name}: items are strings")
+                return name, kind, frozenset(items)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:   # OverflowError: inf
             raise ResourceError(f"Invalid resource {name}: {exc}") from exc
         raise ResourceError(f"Unknown resource type {kind!r} of {name}")
 
@@ -208,11 +211,16 @@ def _scalar_key(name: str) -> tuple[int, str]:
 
 
 def resource_role(res: dict) -> str:
-    """The role a Resource JSON is reserved for: last of `reservations`, else `role`, else "*"."""
+    """The role a Resource JSON is reserved for: last of `reservations`, else `role`, else "*". Raises
+    ResourceError when that is not a string."""
     reservations = res.get("reservations")
-    if reservations:
-        return reservations[-1].get("role", "*")
-    return res.get("role") or "*"
+    try:
+        role = reservations[-1].get("role", "*") if reservations else (res.get("role") or "*")
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise ResourceError(f"Invalid reservations in resource {res.get('name')}: {exc}") from exc
+    if not isinstance(role, str):
+        raise ResourceError(f"Invalid role in resource {res.get('name')}")
+    return role
 
 
 def add_roles(a: dict[str, ResourceBag], b: dict[str, ResourceBag]) -> dict[str, ResourceBag]:

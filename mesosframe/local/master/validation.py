@@ -47,15 +47,22 @@ def parse_json_body(body: bytes) -> dict:
     except UnicodeDecodeError:
         raise CallError(400, "Failed to parse body into JSON: invalid UTF-8") from None
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
+        if not isinstance(value, dict):
+            raise CallError(400, "Failed to convert JSON into Call protobuf: Expecting a JSON object")
+        return _without_nulls(value) if "null" in text else value      # no "null" anywhere: no JSON null
     except json.JSONDecodeError as exc:
         line_end = text.find("\n", exc.pos)
         near = text[exc.pos: line_end if line_end >= 0 else len(text)]
         raise CallError(400, f"Failed to parse body into JSON: syntax error at line {exc.lineno} "
                              f"near: {near}") from None
-    if not isinstance(value, dict):
-        raise CallError(400, "Failed to convert JSON into Call protobuf: Expecting a JSON object")
-    return _without_nulls(value) if "null" in text else value      # no "null" anywhere: no JSON null
+    except (ValueError, RecursionError) as exc:       # NaN / Infinity, a 4,300-digit number, nesting too deep
+        raise CallError(400, f"Failed to parse body into JSON: {type(exc).__name__}") from None
+
+
+def _not_json(constant: str):
+    """picojson refuses NaN and Infinity, which Python's parser would read."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _without_nulls(value):

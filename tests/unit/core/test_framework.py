@@ -532,3 +532,45 @@ def test_a_plugin_that_raises_is_logged_and_the_others_still_launch(broken_class
     assert "fine" in {r.plugin for r in fw.engine.records.values()}
     assert [a[1] for a in driver.named("accept")] == ["A"]
     assert f"plugin_failed plugin=broken method={method}" in caplog.text
+
+
+ODD_ATTRIBUTES = [
+    [{"name": "rack", "type": "SCALAR", "scalar": {"value": 1e26}}],    # Decimal.quantize refuses it
+    [{"name": "rack", "type": "RANGES", "ranges": {"range": [{"begin": 1, "end": float("inf")}]}}],
+    [{"name": "rack", "type": "SET", "set": "not a set"}],
+    ["not an attribute"],
+]
+
+
+@pytest.mark.parametrize("attributes", ODD_ATTRIBUTES)
+def test_an_offer_with_odd_attributes_is_declined_and_the_others_are_used(attributes):
+    plugin = ListPlugin(keys=["a"], spec=TaskSpec(name="s", command="x", cpus=0.1, mem=1))
+    fw, driver, *_ = subscribed([plugin])
+    odd = offer(offer_id="ODD", agent="a9")
+    odd["attributes"] = attributes
+    offered(driver, fw, odd, offer(offer_id="A"))
+    assert [a[1] for a in driver.named("accept")] == ["A"]
+    assert any("ODD" in d[1] for d in driver.named("decline"))
+
+
+def test_offers_without_an_id_are_dropped_and_the_others_used():
+    plugin = ListPlugin(keys=["a"], spec=TaskSpec(name="s", command="x", cpus=0.1, mem=1))
+    fw, driver, *_ = subscribed([plugin])
+    no_id = offer(agent="a9")
+    del no_id["id"]
+    offered(driver, fw, no_id, offer(offer_id="A"))
+    assert [a[1] for a in driver.named("accept")] == ["A"]
+
+
+@pytest.mark.parametrize("bad", [dict(state=None), dict(state=7), dict(state=["TASK_RUNNING"]),
+                                 dict(task_id={"value": ["x"]})])
+def test_a_status_that_cannot_be_read_raises_nothing(bad):
+    plugin = ListPlugin(keys=["a"])
+    fw, driver, *_ = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="A"))
+    (task_id,) = fw.engine.records
+    driver.emit(TaskStatusUpdated({**status(task_id, "RUNNING"), **bad}))
+    fw.step()                                           # raised before
+    driver.emit(TaskStatusUpdated(status(task_id, "RUNNING")))
+    fw.step()
+    assert fw.engine.records[task_id].state == "RUNNING"

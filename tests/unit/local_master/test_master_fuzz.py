@@ -48,3 +48,45 @@ def test_random_bodies_never_crash(ctype, body):
         assert status in (200, 202, 501)
     loop.advance(2)
     assert master.leading and "m-0000" in master.frameworks
+
+
+ODD_TASK_RESOURCES = [
+    [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1e308}}],               # thousandths overflow
+    [{"name": "ports", "type": "RANGES", "ranges": {"range": [{"begin": 1, "end": float("inf")}]}}],
+    [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1}, "role": ["a"]}],   # unhashable role
+    [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1}, "reservations": ["x"]}],
+    [{"name": "disks", "type": "SET", "set": {"item": [1, 2]}}],
+]
+
+
+def test_an_accept_with_odd_task_resources_or_labels_loses_no_resources():
+    """Each of these had raised inside ACCEPT (a 500) after the offer was taken: the agent was never offered
+    again. Now the task fails (TASK_ERROR) or launches, and the agent's resources come back."""
+    cases = [{"resources": r} for r in ODD_TASK_RESOURCES] + [{"labels": {"labels": [{"value": "no key"}]}}]
+    for extra in cases:
+        master, loop, stream = make_master()
+        sink = master.frameworks["m-0000"].sink
+        (offer,) = sink.offers()
+        task = {"task_id": {"value": "t"}, "agent_id": offer["agent_id"], "name": "n", "command": {"value": "true"},
+                "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1}}], **extra}
+        call = {"type": "ACCEPT", "framework_id": {"value": "m-0000"},
+                "accept": {"offer_ids": [offer["id"]], "operations": [{"type": "LAUNCH", "launch": {"task_infos": [task]}}]}}
+        assert master.handle(call, stream) == 202, extra
+        loop.advance(2)
+        states = [s["state"] for s in sink.statuses()]
+        assert states and states[0] in ("TASK_ERROR", "TASK_RUNNING", "TASK_STARTING"), (extra, states)
+        if states[0] == "TASK_ERROR":
+            assert master.agents["m-S0"].free, (extra, "the agent's resources were lost")
+
+
+def test_call_bodies_python_reads_but_json_does_not_are_a_400():
+    from mesosframe.local.master.validation import parse_json_body
+    for body in (b'{"type": "REVIVE", "x": NaN}', b'{"type": "REVIVE", "x": Infinity}',
+                 b'{"type": "REVIVE", "x": ' + b"1" * 5000 + b"}", b'{"a": ' + b"[" * 100000 + b"]" * 100000 + b"}",
+                 b'{"a": ' + b"[" * 950 + b"null" + b"]" * 950 + b"}"):
+        try:
+            parse_json_body(body)
+        except CallError as exc:
+            assert exc.status == 400 and exc.text.startswith("Failed to parse body into JSON")
+        else:
+            raise AssertionError(f"accepted {body[:40]!r}")

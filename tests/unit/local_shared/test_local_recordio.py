@@ -59,3 +59,13 @@ def test_max_pending_cuts_off_a_subscriber_that_does_not_read(max_pending, sends
             stream.send({"type": "HEARTBEAT", "pad": "x" * 20})
         return stream.closed
     assert asyncio.run(scenario()) is closed
+
+
+def test_a_lone_surrogate_is_written_as_an_ascii_escape_not_an_error():
+    """A client's JSON may carry "\\ud800" (Python's parser reads it); UTF-8 cannot encode it. Before, the
+    SUBSCRIBED event of a framework with such an id failed after the framework was registered."""
+    import json as _json
+    record = encode_record({"framework_id": {"value": "\ud800x"}})
+    length, _, data = record.partition(b"\n")
+    assert int(length) == len(data) and data.isascii()
+    assert _json.loads(data) == {"framework_id": {"value": "\ud800x"}}
