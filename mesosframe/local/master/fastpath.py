@@ -110,7 +110,7 @@ class FrontProtocol(asyncio.Protocol):
         buffer = self._buffer
         end = buffer.find(b"\r\n\r\n")
         if end < 0:
-            if len(buffer) > MAX_HEAD_BYTES:
+            if len(buffer) > MAX_HEAD_BYTES or b"\n\n" in buffer:      # a head with bare LF ends: aiohttp's
                 self._hand_over()
             return False
         parsed = parse_head(bytes(buffer[:end]))

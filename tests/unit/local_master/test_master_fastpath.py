@@ -151,6 +151,7 @@ def test_call_outcomes_are_written_like_the_aiohttp_handler(result, status, text
     ("bad json", request(b"{nope"), {}),
     ("wrong credentials", request(REVIVE), {"reject": True}),
     ("folded header", request(REVIVE).replace(b"Host: x\r\n", b"Host: x\r\n  folded\r\n"), {}),
+    ("bare LF line ends", request(REVIVE).replace(b"\r\n", b"\n"), {}),   # waited for 64 KB before
 ])
 def test_everything_else_is_handed_to_aiohttp_with_every_byte(label, data, front):
     protocol, transport, fallback, master, connections = connect(**front)
