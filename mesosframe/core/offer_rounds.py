@@ -10,9 +10,8 @@ import logging
 from typing import TYPE_CHECKING, Sequence
 
 from mesosframe.core.effects import DeclineOffers, Effect, Notify, PrepareAccept, PutRecord, Revive, Suppress
-from mesosframe.core.offers import Launch, RoundPlan, Want, placement_spec, plan_round
+from mesosframe.core.offers import UNREADABLE, Launch, RoundPlan, Want, placement_spec, plan_round
 from mesosframe.core.staging import Staged, stage
-from mesosframe.errors import ValidationError
 from mesosframe.model.task import TaskRecord
 from mesosframe.tasks.lifecycle import TaskState
 
@@ -174,5 +173,5 @@ class OfferRounds:
         for offer in offers:
             try:
                 self.agents[offer["agent_id"]["value"]] = Agent.from_offer(offer)
-            except (ValidationError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError):
+            except UNREADABLE:
                 continue        # plan_round declines it as unreadable

@@ -225,6 +225,10 @@ def plan_round(offers: Sequence[dict], wants: Sequence[Want], *, existing: Itera
     return plan
 
 
+# What reading an offer no Mesos agent would make can raise (odd JSON types, Decimal's refusals, overflows).
+UNREADABLE = (ValidationError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError)
+
+
 def _readable(offers: Sequence[dict], malformed: dict[str, ValidationError]) -> list[OfferView]:
     """The offers as views; one that cannot be read (resources or attributes no Mesos agent offers, such as a
     scalar without finite thousandths) goes into `malformed` by id instead of failing the round (it is declined).
@@ -233,7 +237,7 @@ def _readable(offers: Sequence[dict], malformed: dict[str, ValidationError]) -> 
     for offer in offers:
         try:
             views.append(OfferView.from_mesos(offer))
-        except (ValidationError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
+        except UNREADABLE as exc:
             malformed[offer["id"]["value"]] = exc if isinstance(exc, ValidationError) else \
                 ValidationError(f"unreadable offer: {type(exc).__name__}: {exc}", "offer")
     return views
