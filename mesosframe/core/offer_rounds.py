@@ -28,10 +28,10 @@ def _with_ids(offers: Sequence[dict]) -> Sequence[dict]:
             return isinstance(offer["id"]["value"], str)
         except (KeyError, TypeError):
             return False
-    if all(has_id(o) for o in offers):
-        return offers
-    log.warning("offers_without_id dropped=%d", sum(1 for o in offers if not has_id(o)))
-    return [o for o in offers if has_id(o)]
+    kept = [o for o in offers if has_id(o)]
+    if len(kept) < len(offers):
+        log.warning("offers_without_id dropped=%d", len(offers) - len(kept))
+    return kept
 
 
 def demand_soon(expected: float | None, now: float, lead: float) -> bool:

@@ -96,10 +96,9 @@ class MemoryState:
             load[t.agent_id] = load.get(t.agent_id, 0) + 1
         return load
 
-    def new_task(self, app: AppDefinition, now: float, load: dict[str, int] | None = None) -> Task:
-        """A staged task of `app` on the agent with fewest tasks of that app; `load` (from `agent_load`, kept
-        up to date here) saves counting them again when many are launched in a row."""
-        load = self.agent_load(app.id) if load is None else load
+    def new_task(self, app: AppDefinition, now: float, load: dict[str, int]) -> Task:
+        """A staged task of `app` on the agent with fewest tasks of that app by `load` (from `agent_load`; kept up
+        to date here, so that many launched in a row are not counted again each time)."""
         agent = min(self.agents, key=lambda a: (load.get(a.agent_id, 0), a.agent_id))
         load[agent.agent_id] = load.get(agent.agent_id, 0) + 1
         task = Task(
