@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import collections
 import itertools
-import json
 import logging
 import queue
 import socket
@@ -28,6 +27,7 @@ import threading
 from typing import Callable
 
 from mesosframe.driver import http1
+from mesosframe.jsoncodec import encode
 
 log = logging.getLogger("mesosframe.driver.background")
 Target = Callable[[], "tuple[str, str, dict[str, str]] | None"]
@@ -44,7 +44,7 @@ class _Call:
 
     def data(self) -> bytes:
         if not isinstance(self.body, bytes):
-            self.body = json.dumps(self.body).encode()      # bodies are not changed once handed over
+            self.body = encode(self.body)      # bodies are not changed once handed over
         return self.body
 
 

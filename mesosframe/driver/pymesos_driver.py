@@ -13,7 +13,6 @@ digest credentials) finds the leading master and pymesos is given `host:port`, r
 from __future__ import annotations
 
 import http.client
-import json
 import logging
 import re
 import signal
@@ -29,6 +28,7 @@ from mesosframe.driver import http1
 from mesosframe.driver.background import BackgroundCalls
 from mesosframe.driver.base import EventSink
 from mesosframe.errors import CallRejectedError, DriverError, NotSubscribedError
+from mesosframe.jsoncodec import encode
 
 
 def _import_pymesos():
@@ -295,7 +295,7 @@ class PyMesosDriver:
         """Encode the ACCEPT now (see `MesosDriver.prepare_accept`); dropped when the offer is declined or a new
         subscription starts."""
         body = calls.accept(self._framework_id(), [offer_id], operations, refuse_seconds)
-        self._prepared[offer_id] = (operations, refuse_seconds, json.dumps(body).encode())
+        self._prepared[offer_id] = (operations, refuse_seconds, encode(body))
 
     def decline(self, offer_ids: Sequence[str], refuse_seconds: float) -> None:
         """Queued to `BackgroundCalls` (in order with REVIVE and SUPPRESS, so a filter and a REVIVE that
@@ -345,7 +345,7 @@ class PyMesosDriver:
         host, port = master.rsplit(":", 1)
         conn = http.client.HTTPConnection(host, int(port), timeout=self.call_timeout)
         try:
-            conn.request("POST", http1.PATH, body=json.dumps(body).encode(),
+            conn.request("POST", http1.PATH, body=encode(body),
                          headers={"Content-Type": "application/json", "Mesos-Stream-Id": stream_id, **headers})
             response = conn.getresponse()
             text = response.read().decode("utf-8", "replace")

@@ -9,25 +9,21 @@ as if it had disconnected) once that many bytes wait to be written.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 from aiohttp import web
+
+from mesosframe.jsoncodec import encode
 
 log = logging.getLogger("mesosframe.local.recordio")
 
 __all__ = ["RecordStream", "encode_record"]
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
 
 def encode_record(message: dict) -> bytes:
-    """One RecordIO record: `<length>\\n<compact json>` (ASCII escapes when the text holds a lone surrogate, which
-    a client's JSON may carry and UTF-8 cannot)."""
-    try:
-        data = _dumps(message).encode("utf-8")
-    except UnicodeEncodeError:
-        data = json.dumps(message, separators=(",", ":")).encode("ascii")
+    """One RecordIO record: `<length>\\n<compact json>` (`mesosframe.jsoncodec.encode`: ASCII escapes when the
+    text holds a lone surrogate, which a client's JSON may carry and UTF-8 cannot)."""
+    data = encode(message)
     return b"%d\n%s" % (len(data), data)
 
 

@@ -7,16 +7,13 @@ the standard library instead, in ASCII with escapes, so that it never fails; NaN
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import orjson
 from starlette.responses import JSONResponse
+
+from mesosframe.jsoncodec import encode
 
 
 class JSONBody(JSONResponse):
     def render(self, content: Any) -> bytes:
-        try:
-            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
-        except orjson.JSONEncodeError:        # ASCII escapes: a lone surrogate a client sent reads back as sent
-            return json.dumps(content, separators=(",", ":")).encode("ascii")
+        return encode(content)      # `mesosframe.jsoncodec`: orjson, or the standard library where it cannot

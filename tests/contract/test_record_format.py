@@ -9,7 +9,7 @@ import pytest
 from mesosframe.errors import RecordFormatError
 from urllib.parse import unquote
 
-from mesosframe.state import InvalidKeyError, decode_record, encode_record, key_segment
+from mesosframe.state import InvalidKeyError, InvalidValueError, decode_record, encode_record, key_segment
 from mesosframe.state.base import bucket_of, bucketed_path, split_key
 
 
@@ -17,6 +17,35 @@ def test_the_envelope_is_compact_sorted_json_with_a_schema_version():
     data = encode_record({"b": 1, "a": [True, None]}, schema_version=3)
     assert data == b'{"value":{"a":[true,null],"b":1},"version":3}'
     assert json.loads(data)["version"] == 3
+
+
+@pytest.mark.parametrize("value", [
+    {"b": 1.5, "a": {"z": [1, 2.25, None], "y": "\u00e9t\u00e9"}, "t": (3, 4)},    # orjson writes these
+    {"big": 2 ** 70},                                  # beyond 64 bits: the standard library writes it
+    {"s": "\ud800"},                                   # a lone surrogate: ASCII escapes
+    {"deep": [[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]] * 2},
+])
+def test_every_value_is_written_as_the_standard_library_reads_it(value):
+    data = encode_record(value)
+    assert decode_record(data, 1, "k").value == json.loads(json.dumps(value))
+    assert data == json.dumps({"version": 1, "value": value}, sort_keys=True, separators=(",", ":"),
+                              ensure_ascii=b"\\ud800" in data).encode()
+
+
+@pytest.mark.parametrize("value", [
+    {"x": float("inf")}, {"x": [1.0, float("-inf")]}, {"x": {"y": (float("nan"),)}},   # never null
+    {"x": {1, 2}}, {"x": object()}, {"x": b"bytes"},
+])
+def test_what_is_not_plain_json_is_refused(value):
+    with pytest.raises(InvalidValueError):
+        encode_record(value)
+
+
+def test_a_value_that_contains_itself_is_refused_not_walked_forever():
+    value: dict = {"x": []}
+    value["x"].append(value)
+    with pytest.raises(InvalidValueError, match="Circular"):
+        encode_record(value)
 
 
 @pytest.mark.parametrize("schema, reader, ok", [(1, 1, True), (1, 2, True), (2, 2, True), (3, 2, False)])

@@ -118,6 +118,18 @@ def test_parse_json_body(body, message):
     assert err.value.text == message
 
 
+@pytest.mark.parametrize("body,value", [
+    (b'{"type": "REVIVE", "revive": {"roles": ["a", "\xc3\xa9"]}}', {"type": "REVIVE", "revive": {"roles": ["a", "\u00e9"]}}),
+    (b'{"type": "REVIVE", "revive": null, "x": [1, null]}', {"type": "REVIVE", "x": [1]}),   # null: not set
+    (b'{"n": 18446744073709551615, "big": 18446744073709551616}',                  # beyond 64 bits: a double,
+     {"n": 2 ** 64 - 1, "big": float(2 ** 64)}),                                   # as picojson reads it
+    (b'{"s": "a\\ud800"}', {"s": "a\ud800"}),              # what orjson refuses, the standard library reads
+    (b'{"x": 1e999}', {"x": float("inf")}),                  # (infinite values are refused where they are used)
+])
+def test_parse_json_body_reads(body, value):
+    assert parse_json_body(body) == value
+
+
 TASK = {"task_id": {"value": "t"}, "agent_id": {"value": "a"}, "name": "t", "command": {"value": "x"},
         "resources": [scalar("cpus", 0.1)]}
 
