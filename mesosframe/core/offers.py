@@ -19,7 +19,7 @@ from mesosframe.errors import ValidationError
 from mesosframe.matching import (Agent, Constraint, FirstFit, NoMatch, OfferView, PlacedInstance,
                                  PlacementPolicy, TaskRequest, place)
 from mesosframe.resources import ResourceRequest
-from mesosframe.tasks.builder import build_task_group, build_task_info, validate
+from mesosframe.tasks.builder import TaskInfoTemplate, build_task_group, validate
 from mesosframe.tasks.spec import TaskGroupSpec, TaskSpec
 
 
@@ -95,11 +95,19 @@ def constraints_of(spec: TaskSpec) -> tuple[Constraint, ...]:
 
 class _PerSpec:
     """What depends only on a demand's spec, worked out once per spec object in a round (the instances of one
-    app share theirs): its validation, and its resource request with its constraints."""
+    app share theirs): its validation, its resource request with its constraints, and its TaskInfo template."""
 
     def __init__(self) -> None:
         self._errors: dict[int, ValidationError | None] = {}
         self._needs: dict[int, tuple[ResourceRequest, tuple[Constraint, ...]]] = {}
+        self._templates: dict[int, TaskInfoTemplate] = {}
+
+    def template(self, spec: TaskSpec) -> TaskInfoTemplate:
+        """The TaskInfo template of a spec `check` passed."""
+        template = self._templates.get(id(spec))
+        if template is None:
+            template = self._templates[id(spec)] = TaskInfoTemplate(spec, validated=True)
+        return template
 
     def check(self, want: Want) -> None:
         """Validate a demand (key, then its spec's part once per spec); raises ValidationError."""
@@ -203,7 +211,7 @@ def plan_round(offers: Sequence[dict], wants: Sequence[Want], *, existing: Itera
                 continue
             try:
                 launch = _launch(want, a.offer_id, agents[a.offer_id], a.resources.to_mesos(), a.ports,
-                                 framework_id, new_id)
+                                 framework_id, new_id, per_spec)
             except ValidationError as exc:
                 plan.invalid[want.ref] = exc
                 continue
@@ -244,7 +252,7 @@ def _readable(offers: Sequence[dict], malformed: dict[str, ValidationError]) -> 
 
 
 def _launch(want: Want, offer_id: str, agent: Agent, resources: list[dict], ports: Sequence[int],
-            framework_id: str, new_id: Callable[[str], str]) -> Launch:
+            framework_id: str, new_id: Callable[[str], str], per_spec: _PerSpec) -> Launch:
     spec = want.demand.spec
     prefix = f"{want.plugin}.{want.demand.key}"
     where = {"offer_id": offer_id, "agent_id": agent.agent_id, "hostname": agent.hostname, "ports": tuple(ports),
@@ -255,5 +263,5 @@ def _launch(want: Want, offer_id: str, agent: Agent, resources: list[dict], port
                                            ports=ports)
         return Launch(want, ids, operation=calls.launch_group(executor, infos), **where)
     task_id = new_id(prefix)
-    info = build_task_info(spec, task_id, agent.agent_id, resources=resources, ports=ports, validated=True)
+    info = per_spec.template(spec).build(task_id, agent.agent_id, resources, ports)
     return Launch(want, (task_id,), operation=calls.launch([info]), **where)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from mesosframe.errors import ValidationError
-from mesosframe.tasks.builder import build_task_group, build_task_info, ports_of, validate
+from mesosframe.tasks.builder import TaskInfoTemplate, build_task_group, build_task_info, ports_of, validate
 from mesosframe.tasks.spec import (Container, Discovery, HealthCheck, TaskGroupSpec, TaskSpec, Uri, Volume)
 
 BASE = TaskSpec(name="web", command="python -m http.server $PORT0", cpus=0.5, mem=64, ports=2)
@@ -90,6 +90,38 @@ def test_ports_from_given_resources_and_user_env_wins():
     info = build_task_info(spec, "t1", "a1", resources=resources)
     assert _env(info)["PORT0"] == "5" and _env(info)["PORT"] == "80"
     assert info["resources"] is resources
+
+
+@pytest.mark.parametrize("env, ports, expected", [
+    ({}, [7, 8], [("PORT0", "7"), ("PORT1", "8"), ("PORT", "7"), ("PORTS", "7,8")]),
+    ({"A": "1"}, [7, 8], [("PORT0", "7"), ("PORT1", "8"), ("PORT", "7"), ("PORTS", "7,8"), ("A", "1")]),
+    ({"A": "1", "PORT1": "80"}, [7, 8], [("PORT0", "7"), ("PORT1", "80"), ("PORT", "7"), ("PORTS", "7,8"),
+                                         ("A", "1")]),              # the spec's value, in the port's place
+    ({"PORTS": "x", "PORTAL": "y"}, [7, 8], [("PORT0", "7"), ("PORT1", "8"), ("PORT", "7"), ("PORTS", "x"),
+                                             ("PORTAL", "y")]),
+    ({"A": "1"}, [], [("A", "1")]),
+    ({}, [], None),                                                 # no environment at all
+])
+def test_a_templates_tasks_have_their_own_ports_in_the_environment(env, ports, expected):
+    template = TaskInfoTemplate(TaskSpec(name="w", command="run", ports=len(ports), env=env, labels={"l": "v"}))
+    other = [p + 100 for p in ports]
+    first = template.build("t1", "a1", ports=ports)
+    second = template.build("t2", "a2", ports=other)      # must not change the first
+    if expected is None:
+        assert "environment" not in first["command"] and "environment" not in second["command"]
+    else:
+        assert [(v["name"], v["value"]) for v in first["command"]["environment"]["variables"]] == expected
+    if ports:
+        assert _env(second)["PORT0"] == str(other[0]) and ports_of(second["resources"]) == other
+    assert (first["task_id"], second["agent_id"]) == ({"value": "t1"}, {"value": "a2"})
+    assert first["labels"] == second["labels"] == {"labels": [{"key": "l", "value": "v"}]}
+
+
+def test_a_template_validates_its_spec_unless_told_it_was():
+    bad = TaskSpec(name="has space", command="run")
+    with pytest.raises(ValidationError, match="name"):
+        TaskInfoTemplate(bad)
+    assert TaskInfoTemplate(bad, validated=True).build("t", "a1")["name"] == "has space"
 
 
 def test_too_few_ports_is_an_error():
