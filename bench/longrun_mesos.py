@@ -1,21 +1,23 @@
 """The longrun scheduler on simulated agents, against the core's raw launch throughput in the same run.
 
-One LocalCluster (own process) of simulated agents. This process settles its heap as `mesosframe longrun` does
-(`settle_heap`), before the floors, so that floors and scheduler run under the same collector. First the floor: a
-bare plugin launches N tasks and the time until all are RUNNING is taken (then it is torn down); the median of
-`--floors` such runs. Then, as a second baseline for the restart, the core's raw replacement of N running tasks
-(`Replace`: N new launched, an old one killed as each new one runs), the median of as many runs. Then the longrun
-scheduler (in process, REST API on loopback): `--runs` times, deploy an N-instance app until its deployment is over
-(all RUNNING and healthy; the app is deleted between runs), then `--runs` rolling restarts with
-minimumHealthCapacity 0.9 (maximumOverCapacity at Marathon's default, 1.0) until over (as a client learns it: the
-deployment_success event on `/v2/events`; checked through the API afterwards), and GET /v2/apps latency (p50/p99)
-with those N instances. Deploy and restart are reported as the medians of their runs, with every run's time; after
-the last deploy and the last restart, a phase breakdown (seconds since the request, first..last, from the
+One LocalCluster (own process) of simulated agents and, in this process, the longrun scheduler (REST API on
+loopback), settled as `mesosframe longrun` settles its heap (`settle_heap`), so that baselines and scheduler run
+under the same collector. Each run is paired with its own baselines, measured just before it, because this
+machine's speed drifts by a factor of two within a minute (a median of floors taken first and of deploys taken
+later compared different machines):
+- the floor: a bare plugin (`bench.core_launch.Many`) launches N tasks until all are RUNNING, then is torn down;
+- deploy: an N-instance app (health check, Marathon's environment) until its deployment is over, as a client
+  learns it (the deployment_success event on `/v2/events`; checked through the API afterwards); the app is
+  deleted before the next run;
+- for a rolling restart (minimumHealthCapacity 0.9, maximumOverCapacity at Marathon's default, 1.0): the floor,
+  then the core's raw replacement of N running tasks (`Replace`: N new launched, an old one killed as each new
+  one runs), then the restart until over.
+Each line of progress gives a run and its baselines; the report gives the median of the runs' ratios, and after
+the last deploy and the last restart a phase breakdown (seconds since the request, first..last, from the
 scheduler's own events as it publishes them): launches sent (TASK_STAGING), RUNNING seen, kills decided, KILLED
-seen, the deployment's end, and when the bench saw it.
+seen, the deployment's end, and when the bench saw it. Last, GET /v2/apps latency (p50/p99) with N instances.
 
-    PYTHONPATH=. python bench/longrun_mesos.py [--instances 1000] [--agents 100] [--requests 200] [--floors 3]
-                                               [--runs 3]
+    PYTHONPATH=. python bench/longrun_mesos.py [--instances 1000] [--agents 100] [--requests 200] [--runs 5]
 """
 from __future__ import annotations
 
@@ -178,25 +180,24 @@ def check_done(api: httpx.Client, n: int, version: str | None = None) -> None:
         raise SystemExit(f"the deployment ended with {app['tasksRunning']} of {n} running")
 
 
+def _pair_report(name: str, pairs: list[tuple[float, float]], baseline: str) -> str:
+    ratios = [work / base for base, work in pairs]
+    return (f"{name}: median {statistics.median(ratios):.2f}x {baseline} (each run against its own, measured just "
+            f"before it), {statistics.median(w for _, w in pairs):.2f}s against "
+            f"{statistics.median(b for b, _ in pairs):.2f}s; runs: "
+            + ", ".join(f"{w:.2f}/{b:.2f}s = {w / b:.2f}x" for b, w in pairs))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--instances", type=int, default=1000)
     parser.add_argument("--agents", type=int, default=100)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--floors", type=int, default=3, help="floor runs (their median is the floor)")
-    parser.add_argument("--runs", type=int, default=3, help="deploys and restarts (their medians are reported)")
+    parser.add_argument("--runs", type=int, default=5, help="deploys and restarts, each paired with its baselines")
     args = parser.parse_args()
     n = args.instances
     with cluster_process(args.agents, AGENT) as master:
         settle_heap()                       # the floors run under the scheduler process's collector settings
-        floors = [floor_seconds(master, n) for _ in range(args.floors)]
-        floor = statistics.median(floors)
-        print(f"core floor: {n} tasks RUNNING in {floor:.2f}s ({n / floor:.0f}/s), the median of "
-              + ", ".join(f"{f:.2f}" for f in floors))
-        replaces = [replace_seconds(master, n) for _ in range(args.floors)]
-        replaced = statistics.median(replaces)
-        print(f"core replace: {n} tasks replaced in {replaced:.2f}s, the median of "
-              + ", ".join(f"{r:.2f}" for r in replaces))
         server = LongrunServer(master, http_port=0, tick_interval=0.1).start()
         server.warm_up()                    # as the `mesosframe longrun` process does once started
         settle_heap()                       # again, to freeze what the server's start made
@@ -211,33 +212,38 @@ def main() -> None:
                 phases = Phases()
                 server.service.bus.tap(phases)
                 over = DeploymentsOver(server.url)
-                deploys = []
+                deploys: list[tuple[float, float]] = []
                 for run in range(args.runs):
                     if run:                 # the app again from nothing: delete it and wait until that is over
                         removed = api.delete("/v2/apps/bench").json()
                         over.wait(removed["deploymentId"])
+                    floor = floor_seconds(master, n)
                     start = time.perf_counter()
                     phases.reset()
                     created = api.post("/v2/apps", json=app)
                     created.raise_for_status()
-                    deploys.append(over.wait(created.headers["Marathon-Deployment-Id"]) - start)
+                    deploys.append((floor, over.wait(created.headers["Marathon-Deployment-Id"]) - start))
                     check_done(api, n)
-                deploy = statistics.median(deploys)
-                print(f"deploy {n} instances: {deploy:.2f}s = {deploy / floor:.2f}x the floor, the median of "
-                      + ", ".join(f"{d:.2f}s ({d / floor:.2f}x)" for d in deploys))
-                print(phases.report(start + deploys[-1]))
-                restarts = []
-                for _ in range(args.runs):
+                    print(f"  deploy {run + 1}/{args.runs}: {deploys[-1][1]:.2f}s, the core's launch of {n} tasks "
+                          f"just before: {floor:.2f}s", flush=True)
+                print(_pair_report(f"deploy {n} instances", deploys, "the core's raw launch floor"))
+                print(phases.report(start + deploys[-1][1]))
+                restarts: list[tuple[float, float, float]] = []
+                for run in range(args.runs):
+                    floor, replaced = floor_seconds(master, n), replace_seconds(master, n)
                     start = time.perf_counter()
                     phases.reset()
                     result = api.post("/v2/apps/bench/restart").json()
-                    restarts.append(over.wait(result["deploymentId"]) - start)
+                    restarts.append((floor, replaced, over.wait(result["deploymentId"]) - start))
                     check_done(api, n, result["version"])
-                restart = statistics.median(restarts)
-                print(f"rolling restart (min health 0.9, over 1.0): {restart:.2f}s = {restart / floor:.2f}x the floor"
-                      f" ({restart / replaced:.2f}x the core's raw replace), the median of "
-                      + ", ".join(f"{r:.2f}s" for r in restarts))
-                print(phases.report(start + restarts[-1]))
+                    print(f"  restart {run + 1}/{args.runs}: {restarts[-1][2]:.2f}s, just before: the core's launch "
+                          f"{floor:.2f}s, its raw replace {replaced:.2f}s", flush=True)
+                label = "rolling restart (min health 0.9, over 1.0)"
+                print(_pair_report(label, [(f, r) for f, _, r in restarts], "the core's raw launch floor"))
+                print(_pair_report(label, [(p, r) for _, p, r in restarts], "the core's raw replace"))
+                print(_pair_report("the core's raw replace itself (the restart's launches and kills, nothing else)",
+                                   [(f, p) for f, p, _ in restarts], "the core's raw launch floor"))
+                print(phases.report(start + restarts[-1][2]))
                 samples = []
                 for _ in range(args.requests):
                     t0 = time.perf_counter()
