@@ -284,7 +284,7 @@ class MesosLongrunService(InMemoryLongrunService):
         with self._lock:
             task = self.state.tasks.get(record.task_id)
             state = TaskState(record.state)
-            if state not in _NO_STEP:
+            if state not in _NO_STEP and not self.stepping.is_set():    # set() takes a lock and notifies
                 self.stepping.set()
             if task is None:
                 if not state.is_terminal and record.goal != "STOPPED" and self.leading:
@@ -327,8 +327,8 @@ class MesosLongrunService(InMemoryLongrunService):
         task.state = "TASK_KILLING" if task.killing else state.wire
         if state is TaskState.RUNNING and task.started_at is None:
             task.started_at = now
-        if app is not None and app.mesos_health_checks and record.healthy is not None \
-                and record.healthy != task.healthy:
+        if record.healthy is not None and record.healthy != task.healthy and app is not None \
+                and app.mesos_health_checks:
             task.healthy = record.healthy
             self.bus.publish(make_event("health_status_changed_event", now, appId=app.id, instanceId=task.id,
                                         version=task.version, alive=record.healthy))
