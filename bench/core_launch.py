@@ -28,6 +28,7 @@ class Many(SchedulerPlugin):
         self.n, self.running = n, 0
         self.spec = TaskSpec(name="t", command="sleep", cpus=0.01, mem=1)
         self.keys = [f"t{i}" for i in range(n)]
+        self.done_at: float | None = None     # perf_counter when the loop handled the n-th RUNNING
 
     def demand(self, now):
         return [Demand(k, self.spec) for k in self.keys]
@@ -35,6 +36,8 @@ class Many(SchedulerPlugin):
     def on_status(self, task, now):
         if task.state == "RUNNING":
             self.running += 1
+            if self.running == self.n:
+                self.done_at = time.perf_counter()
 
     def is_done(self):
         return self.running >= self.n

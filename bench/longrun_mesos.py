@@ -5,13 +5,14 @@ loopback), settled as `mesosframe longrun` settles its heap (`settle_heap`), so 
 under the same collector. Each run is paired with its own baselines, measured just before it, because this
 machine's speed drifts by a factor of two within a minute (a median of floors taken first and of deploys taken
 later compared different machines):
-- the floor: a bare plugin (`bench.core_launch.Many`) launches N tasks until all are RUNNING, then is torn down;
+- the floor: a bare plugin (`bench.core_launch.Many`) launches N tasks, timed until its loop has handled the
+  last RUNNING (the plugin notes the moment; a poll would add up to its interval), then is torn down;
 - deploy: an N-instance app (health check, Marathon's environment) until its deployment is over, as a client
   learns it (the deployment_success event on `/v2/events`; checked through the API afterwards); the app is
   deleted before the next run;
 - for a rolling restart (minimumHealthCapacity 0.9, maximumOverCapacity at Marathon's default, 1.0): the floor,
   then the core's raw replacement of N running tasks (`Replace`: N new launched, an old one killed as each new
-  one runs), then the restart until over.
+  one runs; timed as the floor), then the restart until over.
 Each line of progress gives a run and its baselines; the report gives the median of the runs' ratios, and after
 the last deploy and the last restart a phase breakdown (seconds since the request, first..last, from the
 scheduler's own events as it publishes them): launches sent (TASK_STAGING), RUNNING seen, kills decided, KILLED
@@ -46,9 +47,9 @@ def floor_seconds(master: str, n: int) -> float:
     start = time.perf_counter()
     framework.start()
     try:
-        if not framework.run_until_done(timeout=600, poll=0.02):
+        if not framework.run_until_done(timeout=600, poll=0.02) or plugin.done_at is None:
             raise SystemExit(f"the floor run did not finish: {framework.error}")
-        return time.perf_counter() - start
+        return plugin.done_at - start         # when the loop handled the last RUNNING, not when a poll saw it
     finally:
         framework.stop(failover=False)
 
@@ -64,6 +65,7 @@ class Replace(Many):
         self.replacing = False
         self.old: list[str] = []
         self.new_running = self.killed = 0
+        self.replaced_at: float | None = None    # perf_counter when the loop handled the last of it
 
     def replace(self) -> None:
         """On the loop thread: switch the demand to the new keys."""
@@ -81,6 +83,8 @@ class Replace(Many):
                 self.context.kill(self.old.pop())
         elif task.state == "KILLED":
             self.killed += 1
+        if self.replacing and self.new_running >= self.n and self.killed >= self.n and self.replaced_at is None:
+            self.replaced_at = time.perf_counter()
 
     def is_done(self):
         return self.new_running >= self.n and self.killed >= self.n if self.replacing else self.running >= self.n
@@ -96,9 +100,9 @@ def replace_seconds(master: str, n: int) -> float:
             raise SystemExit(f"the replace run did not start its tasks: {framework.error}")
         start = time.perf_counter()
         framework.submit(lambda fw: plugin.replace()).result(timeout=60)
-        if not framework.run_until_done(timeout=600, poll=0.02):
+        if not framework.run_until_done(timeout=600, poll=0.02) or plugin.replaced_at is None:
             raise SystemExit(f"the replace run did not finish: {framework.error}")
-        return time.perf_counter() - start
+        return plugin.replaced_at - start
     finally:
         framework.stop(failover=False)
 
