@@ -18,6 +18,7 @@ from schedulers.longrun.validation import AppValidationError
 log = logging.getLogger("mesosframe.longrun.api")
 router = APIRouter()
 TASK_STATES = {"running": {"TASK_RUNNING"}, "staging": {"TASK_STAGING", "TASK_STARTING"}}
+ROLLBACK_KEYS = frozenset({"id", "version", "versionInfo"})     # versionInfo is read-only: ignored, as Marathon
 
 
 def _service(request: Request) -> LongrunService:
@@ -83,36 +84,63 @@ async def create_app(request: Request, force: bool = False) -> Response:
 
 
 async def _bulk(request: Request, force: bool, partial: bool) -> Response:
+    """Apply the list's updates in order, as Marathon folds them over the root group: an id given twice gets
+    the later update on top of the earlier one. A problem in item i is reported at `/(i)/<field>`."""
     service = _service(request)
     raw = await json_body(request)
     if not isinstance(raw, list):
         raise AppValidationError([("/", "must be a list of apps")])
-    apps, problems = [], []
+    apps: dict[str, AppDefinition] = {}
+    problems: list[tuple[str, str]] = []
     for i, item in enumerate(raw):
         try:
-            apps.append(await _parse_update(service, item, None, partial))
+            app = await _parse_update(service, item, None, partial, earlier=apps)
         except AppValidationError as exc:
-            problems.extend((f"({i}){d['path']}", e) for d in exc.details for e in d["errors"])
+            problems.extend((f"/({i}){d['path'].rstrip('/')}", e) for d in exc.details for e in d["errors"])
+            continue
+        apps[app.id] = app
     if problems:
         raise AppValidationError(problems)
-    result = await call(service.update_apps, apps, force)
+    result = await call(service.update_apps, list(apps.values()), force)
     return deployment_response(result)
 
 
-async def _parse_update(service: LongrunService, raw: Any, app_id: str | None, partial: bool) -> AppDefinition:
+async def _parse_update(service: LongrunService, raw: Any, app_id: str | None, partial: bool,
+                        earlier: dict[str, AppDefinition] | None = None) -> AppDefinition:
+    """The app one update (Marathon's AppUpdate) makes. With `partial`, its fields go on top of the app as it
+    is (in `earlier`, from a previous item of the same request, else the service's); for an existing app, a body
+    of only `version` (and `id`) is a rollback to that stored version (NotFoundError naming it if there is none)."""
     if not isinstance(raw, dict):
         raise AppValidationError([("/", "must be a JSON object")])
-    target_id = app_id or (canonical(raw["id"]) if isinstance(raw.get("id"), str) else None)
+    try:
+        target_id = app_id or (canonical(raw["id"]) if isinstance(raw.get("id"), str) else None)
+    except PathIdError as exc:
+        raise AppValidationError([("/id", exc.message)]) from None
     if target_id is None:
         raise AppValidationError([("/id", "is required")])
     body = {**raw, "id": target_id}
     if partial:
-        try:
-            current = await call(service.app, target_id)
+        current = (earlier or {}).get(target_id)
+        if current is None:
+            try:
+                current = await call(service.app, target_id)
+            except NotFoundError:
+                pass
+        if current is not None and raw.get("version") is not None:
+            return await _rollback(service, raw, target_id)
+        if current is not None:
             body = {**merge_app(current, raw), "id": target_id}
-        except NotFoundError:
-            pass
     return parse_app(body)
+
+
+async def _rollback(service: LongrunService, raw: dict[str, Any], app_id: str) -> AppDefinition:
+    """The stored version `raw["version"]` of an app. As Marathon, `version` may come only with `id` (422)."""
+    if any(k in AppDefinition.model_fields and k not in ROLLBACK_KEYS for k in raw):
+        raise AppValidationError([("/", "The 'version' field may only be combined with the 'id' field.")])
+    version = raw["version"]
+    if not isinstance(version, str):
+        raise AppValidationError([("/version", "must be a string")])
+    return await call(service.app_version, app_id, version)
 
 
 @router.put("/v2/apps")

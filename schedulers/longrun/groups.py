@@ -2,6 +2,7 @@
 
 Apps live in a flat map by id; groups are implied by app ids, plus explicitly created groups, which may carry
 `dependencies`. A group body is Marathon's `{id, apps, groups, dependencies}`, ids relative to the group.
+An id names an app or a group, never both (`check_tree`; Marathon's root group validation).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from schedulers.longrun.validation import AppValidationError, validate_app
 
 Apps = Mapping[str, AppDefinition]
 Groups = Mapping[str, tuple[str, ...]]   # explicit group id -> its dependencies
+CLASH_MESSAGE = "Groups and Applications may not have the same identifier."
 
 
 def group_ids(apps: Apps, groups: Groups) -> set[str]:
@@ -27,6 +29,22 @@ def group_ids(apps: Apps, groups: Groups) -> set[str]:
 
 def group_exists(group_id: str, apps: Apps, groups: Groups) -> bool:
     return group_id in group_ids(apps, groups)
+
+
+def id_clashes(apps: Apps, groups: Groups) -> set[str]:
+    """Ids that name an app and also a group (an explicit group, or an ancestor of an app or group)."""
+    return set(apps) & group_ids(apps, groups)
+
+
+def check_tree(apps: Apps, groups: Groups, before_apps: Apps, before_groups: Groups) -> None:
+    """Refuse (AppValidationError, 422) a change to the tree `apps`/`groups` that makes an id name both an app
+    and a group, e.g. an app `/a/b` under an app `/a`. Clashes the tree before the change already had (stored by
+    an older version) are let through, so that they can be repaired."""
+    clashes = id_clashes(apps, groups)
+    if clashes:
+        clashes -= id_clashes(before_apps, before_groups)
+    if clashes:
+        raise AppValidationError([("/", f"{CLASH_MESSAGE} ({', '.join(sorted(clashes))})")])
 
 
 def group_json(group_id: str, apps: Apps, groups: Groups, version: str) -> dict[str, Any]:

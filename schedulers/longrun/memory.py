@@ -17,7 +17,7 @@ from mesosframe.core.clock import Clock
 from mesosframe.errors import NotLeaderError
 from schedulers.longrun import backoff, runner
 from schedulers.longrun.events import EventBus, make_event
-from schedulers.longrun.groups import (group_exists, group_json, parse_group_body, replace_subtree,
+from schedulers.longrun.groups import (check_tree, group_exists, group_json, parse_group_body, replace_subtree,
                                        scale_group)
 from schedulers.longrun.health import record_result, HealthRecord
 from schedulers.longrun.pathid import ROOT, is_within
@@ -154,15 +154,16 @@ class InMemoryLongrunService(LongrunService):
         with self._lock:
             if app.id in self.state.apps:
                 raise AppExistsError(f"An app with id [{app.id}] already exists.")
-            if group_exists(app.id, self.state.apps, self.state.groups):
-                raise AppExistsError(f"A group with id [{app.id}] already exists.")
-            result = self._deploy({**self.state.apps, app.id: app}, self.state.groups, force)
+            target = {**self.state.apps, app.id: app}
+            check_tree(target, self.state.groups, self.state.apps, self.state.groups)
+            result = self._deploy(target, self.state.groups, force)
             return self.state.apps[app.id], result
 
     def update_apps(self, apps: Sequence[AppDefinition], force: bool = False) -> DeploymentResult:
         with self._lock:
             target = dict(self.state.apps)
             target.update({a.id: a for a in apps})
+            check_tree(target, self.state.groups, self.state.apps, self.state.groups)
             return self._deploy(target, self.state.groups, force)
 
     def delete_app(self, app_id: str, force: bool = False) -> DeploymentResult:
@@ -229,12 +230,10 @@ class InMemoryLongrunService(LongrunService):
                 target_apps, target_groups = scale_group(apps, group_id, factor), dict(groups)
             else:
                 new_apps, new_groups = parse_group_body(body, group_id)
-                clash = [a for a in new_apps if a not in apps and group_exists(a, apps, groups)]
-                if clash:
-                    raise AppExistsError(f"A group with id [{clash[0]}] already exists.")
                 target_apps, target_groups = replace_subtree(apps, groups, group_id, new_apps, new_groups,
                                                              keep_apps="apps" not in body,
                                                              keep_groups="groups" not in body)
+            check_tree(target_apps, target_groups, apps, groups)
             if dry_run:
                 stamped = self._versions_of.stamp(target_apps, apps, iso(self.clock.now()))
                 plan = plan_deployment(apps, stamped,

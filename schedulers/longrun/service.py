@@ -157,11 +157,13 @@ class LongrunService(abc.ABC):
 
     @abc.abstractmethod
     def create_app(self, app: AppDefinition, force: bool = False) -> tuple[AppDefinition, DeploymentResult]:
-        """Add a new app; AppExistsError, AppLockedError."""
+        """Add a new app; AppExistsError, AppLockedError; AppValidationError if its id names a group or lies
+        under an app."""
 
     @abc.abstractmethod
     def update_apps(self, apps: Sequence[AppDefinition], force: bool = False) -> DeploymentResult:
-        """Create or replace apps in one deployment; AppLockedError."""
+        """Create or replace apps in one deployment; AppLockedError; AppValidationError if an id would name
+        both an app and a group."""
 
     @abc.abstractmethod
     def delete_app(self, app_id: str, force: bool = False) -> DeploymentResult:
@@ -192,7 +194,7 @@ class LongrunService(abc.ABC):
                      dry_run: bool = False) -> DeploymentResult | dict[str, Any]:
         """Create (create=True; AppExistsError if it exists) or change a group. The body may hold `apps`,
         `groups`, `dependencies`, or only `version` (roll back) or `scaleBy`. With dry_run the plan's steps
-        are returned and nothing changes."""
+        are returned and nothing changes. AppValidationError if an id would name both an app and a group."""
 
     @abc.abstractmethod
     def delete_group(self, group_id: str, force: bool = False) -> DeploymentResult:

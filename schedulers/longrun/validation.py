@@ -2,21 +2,31 @@
 
 Errors are `(path, message)` pairs grouped by path into `[{"path": "/cpus", "errors": [..]}]`. Array
 elements are written `/constraints(0)` (Marathon's accord style; inferred, see the reference, section 5).
-Type and range errors come from pydantic; rules across fields are checked here after parsing.
+Type and range errors come from pydantic; rules across fields, and upper bounds added after records were
+first stored (`bound_problems`), are checked here after parsing.
 """
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import pydantic
 
 from mesosframe.errors import ValidationError
-from mesosframe.matching import Constraint
+from mesosframe.matching import Constraint, Operator
+from mesosframe.resources.fixed import MAX_EXACT
 from schedulers.longrun.pathid import ROOT, PathIdError, canonical, parent
-from schedulers.longrun.spec import AppDefinition, UnreachableStrategy
+from schedulers.longrun.spec import MAX_SECONDS, AppDefinition, UnreachableStrategy
 
 Detail = dict[str, Any]
+INT32_MAX = 2**31 - 1
+MAX_VOLUME_MIB = int(MAX_EXACT)
+JAVA_INT = re.compile(r"[+-]?[0-9]+")
+IS_VALUE = re.compile(r"[a-zA-Z0-9_/.-]*")         # Marathon's SchedulingValidationMessages.MesosLiteralOrFloatValue
+IS_MESSAGE = ("IS only supports Mesos text and float values "
+              "(see http://mesos.apache.org/documentation/latest/attributes-resources/)")
+PORT_INDEX_MESSAGE = "Health check port indices must address an element of the ports array or container port mappings."
 
 
 class AppValidationError(ValidationError):
@@ -123,12 +133,49 @@ def semantic_problems(app: AppDefinition) -> list[tuple[str, str]]:
         s = app.unreachableStrategy
         if s.inactiveAfterSeconds > s.expungeAfterSeconds:
             out.append(("/unreachableStrategy/inactiveAfterSeconds", "must be less or equal to expungeAfterSeconds"))
+    out.extend(bound_problems(app))
     for key in app.env:
         if not key:
             out.append(("/env", "names must not be empty"))
-    names = [p.name for p in app.portDefinitions if p.name]
-    if len(names) != len(set(names)):
-        out.append(("/portDefinitions", "port names must be unique"))
+    ports = app.portDefinitions
+    out.extend(("/portDefinitions", m) for m in _unique_ports([p.name for p in ports], [p.port for p in ports]))
+    return out
+
+
+def _unique_ports(names: Sequence[str | None], numbers: Sequence[int] = ()) -> list[str]:
+    """Marathon's rules on a port list (AppValidation.portDefinitionsValidator): names unique, and non-zero port
+    numbers unique (port definitions only: Marathon does not check port mappings' numbers)."""
+    out = []
+    named = [n for n in names if n]
+    if len(named) != len(set(named)):
+        out.append("Port names must be unique.")
+    fixed = [n for n in numbers if n]
+    if len(fixed) != len(set(fixed)):
+        out.append("Ports must be unique.")
+    return out
+
+
+def bound_problems(app: AppDefinition) -> list[tuple[str, str]]:
+    """Upper bounds of numbers the scheduler computes with, as Marathon bounds them: unreachableStrategy seconds
+    (a FiniteDuration, int64 nanoseconds), readiness check seconds (int32) and status codes (100-999),
+    persistent volume sizes (MiB, what a Mesos disk scalar carries exactly). Checked on input only, not in the
+    model, so that records stored before these rules still load."""
+    out: list[tuple[str, str]] = []
+    strategy = app.unreachableStrategy
+    if isinstance(strategy, UnreachableStrategy):
+        out.extend((f"/unreachableStrategy/{name}", f"is greater than {MAX_SECONDS}")
+                   for name in ("inactiveAfterSeconds", "expungeAfterSeconds") if getattr(strategy, name) > MAX_SECONDS)
+    for i, check in enumerate(app.readinessChecks):
+        at = f"/readinessChecks({i})"
+        out.extend((f"{at}/{name}", f"is greater than {INT32_MAX}")
+                   for name in ("intervalSeconds", "timeoutSeconds") if getattr(check, name) > INT32_MAX)
+        for j, code in enumerate(check.httpStatusCodesForReady):
+            if not 100 <= code <= 999:
+                out.append((f"{at}/httpStatusCodesForReady({j})", "is less than 100" if code < 100 else
+                            "is greater than 999"))
+    for i, volume in enumerate(app.container.volumes if app.container else []):
+        if volume.persistent is not None and volume.persistent.size > MAX_VOLUME_MIB:
+            out.append((f"/container/volumes({i})/persistent/size", f"is greater than {MAX_VOLUME_MIB}"))
     return out
 
 
@@ -149,6 +196,11 @@ def _container_problems(app: AppDefinition) -> list[tuple[str, str]]:
     for i, volume in enumerate(container.volumes):
         if (volume.hostPath is None) == (volume.persistent is None):
             out.append((f"/container/volumes({i})", "needs exactly one of hostPath or persistent"))
+    mappings = container.portMappings
+    at = "/container/portMappings"
+    if mappings is None and container.docker is not None:
+        mappings, at = container.docker.portMappings, "/container/docker/portMappings"
+    out.extend((at, m) for m in _unique_ports([m.name for m in mappings or []]))
     return out
 
 
@@ -164,22 +216,45 @@ def _health_problems(app: AppDefinition) -> list[tuple[str, str]]:
             out.append((f"{at}/command", "is only allowed for protocol COMMAND"))
         if check.port is not None and check.portIndex is not None:
             out.append((at, "use either port or portIndex, not both"))
-        if check.protocol != "COMMAND" and check.port is None:
-            index = check.portIndex or 0
-            if index >= len(app.portDefinitions) and not _has_port_mappings(app):
-                out.append((f"{at}/portIndex", f"{index} is out of range of the port definitions"))
+        if check.protocol != "COMMAND" and check.port is None and (check.portIndex or 0) >= port_slots(app):
+            out.append((at, PORT_INDEX_MESSAGE))
     return out
 
 
-def _has_port_mappings(app: AppDefinition) -> bool:
+def port_slots(app: AppDefinition) -> int:
+    """How many ports a health check's `portIndex` may address: the container's port mappings when it has
+    any, else the port definitions (Marathon's `AppValidation.portIndices`)."""
     c = app.container
-    return bool(c and (c.portMappings or (c.docker and c.docker.portMappings)))
+    mappings = None
+    if c is not None:
+        mappings = c.portMappings if c.portMappings is not None else (c.docker.portMappings if c.docker else None)
+    return len(mappings) if mappings else len(app.portDefinitions)
 
 
 def constraint_problems(constraint: list[str]) -> list[str]:
-    """Problems with one `[field, OPERATOR, value?]` constraint, as the matcher (mesosframe.matching) sees them."""
+    """Problems with one `[field, OPERATOR, value?]` constraint: what the matcher (mesosframe.matching) refuses,
+    then Marathon's rules on values: MAX_PER and GROUP_BY take a 32-bit integer (as Java's `toInt` reads it),
+    IS a Mesos text or float value. MAX_PER below 1 is refused too (Marathon accepts it, but such an app can
+    never place an instance)."""
     try:
-        Constraint.parse(constraint)
+        parsed = Constraint.parse(constraint)
     except ValidationError as exc:
         return [exc.message]
+    except (OverflowError, RecursionError):      # re.compile: a repeat count or nesting Python cannot hold
+        return [f"'{constraint[-1]}' is not a valid regular expression"]
+    value = parsed.value
+    if parsed.operator is Operator.MAX_PER and not 1 <= (_int32(value) or 0):
+        return [f"MAX_PER requires an integer value from 1 to {INT32_MAX}"]
+    if parsed.operator is Operator.GROUP_BY and value is not None and _int32(value) is None:
+        return [f"GROUP_BY takes no value or an integer value from {-INT32_MAX - 1} to {INT32_MAX}"]
+    if parsed.operator is Operator.IS and not IS_VALUE.fullmatch(value or ""):
+        return [IS_MESSAGE]
     return []
+
+
+def _int32(value: str | None) -> int | None:
+    """`value` as Java's `String.toInt` reads it (sign, ASCII digits, 32-bit), else None."""
+    if value is None or len(value) > 12 or not JAVA_INT.fullmatch(value):
+        return None
+    number = int(value)
+    return number if -INT32_MAX - 1 <= number <= INT32_MAX else None

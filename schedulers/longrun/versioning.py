@@ -4,7 +4,7 @@
 a restart) moves `lastConfigChangeAt`, a scale-only change only `lastScalingAt`. An app that carries a
 versionInfo (a stored version being rolled back to) keeps its `lastConfigChangeAt`, so tasks still running
 that config are not replaced. Port definitions with port 0 get a service port from 10000-19999 (kept across
-updates that leave them at 0).
+updates that leave them at 0), never one of the app's other ports.
 """
 from __future__ import annotations
 
@@ -63,14 +63,22 @@ class AppVersioner:
         if all(p.port for p in app.portDefinitions):
             return app
         kept = before.portDefinitions if before is not None else []
+        used = {p.port for p in app.portDefinitions if p.port}
         ports = []
         for i, port in enumerate(app.portDefinitions):
             if port.port == 0:
-                number = kept[i].port if i < len(kept) and kept[i].port else self._service_port()
+                old = kept[i].port if i < len(kept) else 0
+                number = old if old and old not in used else self._service_port(used)
+                used.add(number)
                 port = port.model_copy(update={"port": number})
             ports.append(port)
         return app.model_copy(update={"portDefinitions": ports})
 
-    def _service_port(self) -> int:
+    def _service_port(self, used: set[int]) -> int:
+        """The next service port not in `used` (the app's other ports: they must stay unique), unless `used`
+        may fill the whole range (thousands of ports: then not searched)."""
         low, high = SERVICE_PORTS
-        return low + next(self._ports) % (high - low)
+        number = low + next(self._ports) % (high - low)
+        while number in used and len(used) < high - low:
+            number = low + next(self._ports) % (high - low)
+        return number

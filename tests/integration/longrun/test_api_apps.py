@@ -78,7 +78,7 @@ def test_validation_errors_are_marathons_422(client):
     bad_json = client.post("/v2/apps", content=b"{nope", headers={"content-type": "application/json"})
     assert bad_json.status_code == 400 and bad_json.json()["message"] == "Invalid JSON"
     bulk = client.put("/v2/apps", json=[{"id": "/ok", "cmd": "x"}, {"id": "/bad", "cmd": "x", "mem": -5}])
-    assert bulk.status_code == 422 and bulk.json()["details"][0]["path"] == "(1)/mem"
+    assert bulk.status_code == 422 and bulk.json()["details"][0]["path"] == "/(1)/mem"
 
 
 def test_bulk_put_and_patch(client, service):

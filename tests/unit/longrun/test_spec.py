@@ -85,7 +85,7 @@ def details(body):
     ({"id": "w", "cmd": "x", "constraints": [["a"]]}, "/constraints(0)", "2 or 3 fields"),
     ({"id": "w", "cmd": "x", "healthChecks": [{"protocol": "COMMAND"}]}, "/healthChecks(0)/command", "required"),
     ({"id": "w", "cmd": "x", "healthChecks": [{"protocol": "SMTP"}]}, "/healthChecks(0)/protocol", "HTTP"),
-    ({"id": "w", "cmd": "x", "healthChecks": [{"portIndex": 3}]}, "/healthChecks(0)/portIndex", "out of range"),
+    ({"id": "w", "cmd": "x", "healthChecks": [{"portIndex": 3}]}, "/healthChecks(0)", "must address an element"),
     ({"id": "w", "cmd": "x", "healthChecks": [{"protocol": "MESOS_TCP"}, {"protocol": "MESOS_HTTP"}]},
      "/healthChecks", "at most one"),
     ({"id": "w", "cmd": "x", "readinessChecks": [{"timeoutSeconds": 40}],
