@@ -119,7 +119,8 @@ def test_parse_json_body(body, message):
 
 
 @pytest.mark.parametrize("body,value", [
-    (b'{"type": "REVIVE", "revive": {"roles": ["a", "\xc3\xa9"]}}', {"type": "REVIVE", "revive": {"roles": ["a", "\u00e9"]}}),
+    (b'{"type": "REVIVE", "revive": {"roles": ["a", "\xc3\xa9"]}}',
+     {"type": "REVIVE", "revive": {"roles": ["a", "\u00e9"]}}),
     (b'{"type": "REVIVE", "revive": null, "x": [1, null]}', {"type": "REVIVE", "x": [1]}),   # null: not set
     (b'{"n": 18446744073709551615, "big": 18446744073709551616}',                  # beyond 64 bits: a double,
      {"n": 2 ** 64 - 1, "big": float(2 ** 64)}),                                   # as picojson reads it
