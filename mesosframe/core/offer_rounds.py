@@ -7,7 +7,7 @@ offer handled is accepted (now or when staged launches fall due) or declined.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Collection, Sequence
 
 from mesosframe.core.effects import DeclineOffers, Effect, Notify, PrepareAccept, PutRecord, Revive, Suppress
 from mesosframe.core.offers import UNREADABLE, Launch, RoundPlan, Want, placement_spec, plan_round
@@ -21,16 +21,29 @@ if TYPE_CHECKING:
 log = logging.getLogger("mesosframe.core.engine")
 
 
-def _with_ids(offers: Sequence[dict]) -> Sequence[dict]:
-    """The offers that have a string id (no master sends one without; such an offer cannot be answered)."""
-    def has_id(offer: dict) -> bool:
+def answerable(offers: Sequence[dict], known: Collection[str]) -> list[dict]:
+    """The offers that can be answered once: those with a string id (no master sends one without), each id
+    once, and none the engine already holds or has staged launches on (`known`): a repeated offer would be
+    answered twice. What is dropped is logged."""
+    kept: list[dict] = []
+    seen: set[str] = set()
+    missing = repeated = 0
+    for offer in offers:
         try:
-            return isinstance(offer["id"]["value"], str)
+            offer_id = offer["id"]["value"]
         except (KeyError, TypeError):
-            return False
-    kept = [o for o in offers if has_id(o)]
-    if len(kept) < len(offers):
-        log.warning("offers_without_id dropped=%d", len(offers) - len(kept))
+            offer_id = None
+        if not isinstance(offer_id, str):
+            missing += 1
+        elif offer_id in seen or offer_id in known:
+            repeated += 1
+        else:
+            seen.add(offer_id)
+            kept.append(offer)
+    if missing:
+        log.warning("offers_without_id dropped=%d", missing)
+    if repeated:
+        log.warning("offers_repeated dropped=%d", repeated)
     return kept
 
 
@@ -45,9 +58,11 @@ class OfferRounds:
     def _on_offers(self: Engine, offers: Sequence[dict], now: float) -> list[Effect]:
         """One round: hold the offers for announced demand, or place the pending demand on them (due launches
         ACCEPTed now, later ones staged) and decline the rest."""
-        if not self.subscribed or self.paused or not offers:
+        if not self.subscribed or self.paused:
             return []
-        offers = _with_ids(offers)
+        offers = answerable(offers, self.held.keys() | self.staging.by_offer.keys())
+        if not offers:
+            return []
         wants = self.pending_wants(now)
         if not wants and demand_soon(self.expected_demand_at(now), now, self.config.offer_lead_seconds):
             self.held.update((o["id"]["value"], o) for o in offers)     # answered when the demand comes

@@ -9,6 +9,7 @@ from mesosframe.core.engine import FrameworkRemovedError
 from mesosframe.core.events import (Disconnected, FrameworkError, LeadershipChanged, OffersReceived,
                                     TaskStatusUpdated)
 from mesosframe.core.framework import Framework
+from mesosframe.core.offer_rounds import answerable
 from mesosframe.driver.fake import FakeDriver
 from mesosframe.errors import NotSubscribedError, StoreUnavailableError
 from mesosframe.state import MemoryStateStore
@@ -560,6 +561,25 @@ def test_offers_without_an_id_are_dropped_and_the_others_used():
     del no_id["id"]
     offered(driver, fw, no_id, offer(offer_id="A"))
     assert [a[1] for a in driver.named("accept")] == ["A"]
+
+
+def test_an_offer_given_twice_in_one_event_is_answered_once():
+    plugin = ListPlugin(keys=["a", "b"], spec=TaskSpec(name="s", command="x", cpus=0.1, mem=1))
+    fw, driver, *_ = subscribed([plugin])
+    offered(driver, fw, offer(offer_id="A"), offer(offer_id="A"))
+    answered = [a[1] for a in driver.named("accept")] + [i for d in driver.named("decline") for i in d[1]]
+    assert answered == ["A"]
+
+
+@pytest.mark.parametrize("ids, known, kept", [
+    (["A", "B"], set(), ["A", "B"]),
+    (["A", "A", "B"], set(), ["A", "B"]),              # a repeat within the event
+    (["A", "B"], {"B"}, ["A"]),                        # held, or staged launches on it
+    ([None, "A", 7], set(), ["A"]),                    # no id, or not a string
+])
+def test_answerable_offers(ids, known, kept):
+    offers = [{"id": {"value": i}} if i is not None else {} for i in ids]
+    assert [o["id"]["value"] for o in answerable(offers, known)] == kept
 
 
 @pytest.mark.parametrize("bad", [dict(state=None), dict(state=7), dict(state=["TASK_RUNNING"]),

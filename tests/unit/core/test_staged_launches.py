@@ -178,3 +178,13 @@ def test_due_demand_that_fits_nowhere_does_not_churn_what_is_staged():
     clock.advance(5.0)
     fw.step()
     assert [a[1] for a in driver.named("accept")] == ["O1"]
+
+
+def test_an_offer_repeated_while_launches_are_staged_on_it_is_not_answered_again():
+    plugin, fw, driver, clock, log = staged_on()
+    offered(driver, fw, offer(offer_id="O1"))          # no master repeats an offer id; this one must not
+    assert driver.named("accept") == [] and driver.named("decline") == []
+    clock.advance(1.0)
+    fw.step()
+    assert [a[1] for a in driver.named("accept")] == ["O1"] and driver.named("decline") == []
+    assert [key for key, _ in plugin.launched] == ["run"]
