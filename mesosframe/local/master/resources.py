@@ -12,6 +12,14 @@ from mesosframe.errors import ValidationError
 _SCALAR_ORDER = ("cpus", "gpus", "mem", "disk")
 
 
+MAX_UINT64 = 2**64 - 1          # Value.Range bounds are uint64
+
+
+def _overlapping(spans: list[tuple[int, int]]) -> bool:
+    ordered = sorted(spans)
+    return any(later[0] <= earlier[1] for earlier, later in zip(ordered, ordered[1:]))
+
+
 class ResourceError(ValidationError):
     """A Resource JSON list that cannot be read."""
 
@@ -93,14 +101,19 @@ class ResourceBag:
                 return name, kind, round(value * 1000)
             if kind == "RANGES":
                 spans = [(int(r["begin"]), int(r["end"])) for r in res["ranges"].get("range", [])]
-                if any(b > e for b, e in spans):
+                if any(b > e or b < 0 or e > MAX_UINT64 for b, e in spans):
                     raise ResourceError(f"Invalid range in resource {name}")
+                if len(spans) > 1 and _overlapping(spans):      # as Mesos: not necessarily coalesced
+                    raise ResourceError(f"Invalid ranges resource {name}: overlapping ranges")
                 return name, kind, spans
             if kind == "SET":
                 items = res["set"].get("item", [])
                 if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
                     raise ResourceError(f"Invalid set in resource {name}: items are strings")
-                return name, kind, frozenset(items)
+                value = frozenset(items)
+                if len(value) < len(items):
+                    raise ResourceError(f"Invalid set resource {name}: duplicated elements")
+                return name, kind, value
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:   # OverflowError: inf
             raise ResourceError(f"Invalid resource {name}: {exc}") from exc
         raise ResourceError(f"Unknown resource type {kind!r} of {name}")

@@ -56,6 +56,9 @@ ODD_TASK_RESOURCES = [
     [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1}, "role": ["a"]}],   # unhashable role
     [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1}, "reservations": ["x"]}],
     [{"name": "disks", "type": "SET", "set": {"item": [1, 2]}}],
+    [{"name": "ports", "type": "RANGES", "ranges": {"range": [{"begin": 31000, "end": 31005},
+                                                              {"begin": 31003, "end": 31004}]}}],   # overlapping
+    [{"name": "ports", "type": "RANGES", "ranges": {"range": [{"begin": 31000, "end": 2 ** 64}]}}],
 ]
 
 

@@ -45,11 +45,21 @@ def test_subtract_splits_ranges_and_to_mesos_matches_real_offer():
     assert left.summary()["ports"] == "[31000-31004, 31006-32000]"
 
 
-@pytest.mark.parametrize("bad", [[{"type": "SCALAR"}], [scalar("cpus", -1)],
-                                 [{"name": "x", "type": "WEIRD"}], [ports((5, 1))]])
-def test_bad_resources(bad):
-    with pytest.raises(ResourceError):
+@pytest.mark.parametrize("bad, message", [
+    ([{"type": "SCALAR"}], "name"), ([scalar("cpus", -1)], "Negative"), ([{"name": "x", "type": "WEIRD"}], "type"),
+    ([ports((5, 1))], "Invalid range"), ([ports((-1, 3))], "Invalid range"),
+    ([ports((1, 2 ** 64))], "Invalid range"),                      # bounds are uint64
+    ([ports((1, 10), (5, 20))], "overlapping"), ([ports((7, 7), (1, 7))], "overlapping"),   # as Mesos refuses
+    ([{"name": "disks", "type": "SET", "set": {"item": ["a", "b", "a"]}}], "duplicated"),
+])
+def test_bad_resources(bad, message):
+    with pytest.raises(ResourceError, match=message):
         ResourceBag.from_mesos(bad)
+
+
+def test_ranges_need_not_be_coalesced_and_entries_of_one_name_are_merged():
+    bags = ResourceBag.from_mesos([ports((1, 2), (3, 4)), ports((4, 9))])     # two entries may overlap
+    assert bags["*"].ranges == {"ports": ((1, 9),)}
 
 
 def test_reserved_roles_are_grouped():
