@@ -18,6 +18,7 @@ import math
 import re
 
 from mesosframe.errors import ConfigurationError
+from mesosframe.resources.ranges import mesos_overlap
 
 __all__ = ["AgentFlagError", "parse_resources", "parse_attributes"]
 
@@ -141,4 +142,21 @@ def _resources_from_json(text: str) -> list[dict]:
         if not isinstance(resource, dict) or "name" not in resource or "type" not in resource:
             raise AgentFlagError(f"resource {resource!r} needs at least 'name' and 'type'")
         resource.setdefault("role", "*")
+        _check_json_values(resource)
     return resources
+
+
+def _check_json_values(resource: dict) -> None:
+    """Ranges and sets as Mesos's `Resources::validate` takes them (the master reads the agent's with it)."""
+    name = resource["name"]
+    try:
+        if resource["type"] == "RANGES":
+            spans = [(int(r["begin"]), int(r["end"])) for r in resource["ranges"]["range"]]
+            if any(b > e or b < 0 for b, e in spans) or mesos_overlap(spans):
+                raise AgentFlagError(f"resource {name!r}: ranges must not be inverted, negative or overlapping")
+        elif resource["type"] == "SET":
+            items = resource["set"]["item"]
+            if len(set(items)) < len(items):
+                raise AgentFlagError(f"resource {name!r}: set items are duplicated")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AgentFlagError(f"resource {name!r} is malformed: {exc}") from None

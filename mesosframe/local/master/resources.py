@@ -8,16 +8,12 @@ This is deliberately small and independent of `mesosframe.resources`, so the mas
 from __future__ import annotations
 
 from mesosframe.errors import ValidationError
+from mesosframe.resources.ranges import mesos_overlap
 
 _SCALAR_ORDER = ("cpus", "gpus", "mem", "disk")
 
 
 MAX_UINT64 = 2**64 - 1          # Value.Range bounds are uint64
-
-
-def _overlapping(spans: list[tuple[int, int]]) -> bool:
-    ordered = sorted(spans)
-    return any(later[0] <= earlier[1] for earlier, later in zip(ordered, ordered[1:]))
 
 
 class ResourceError(ValidationError):
@@ -103,7 +99,7 @@ class ResourceBag:
                 spans = [(int(r["begin"]), int(r["end"])) for r in res["ranges"].get("range", [])]
                 if any(b > e or b < 0 or e > MAX_UINT64 for b, e in spans):
                     raise ResourceError(f"Invalid range in resource {name}")
-                if len(spans) > 1 and _overlapping(spans):      # as Mesos: not necessarily coalesced
+                if len(spans) > 1 and mesos_overlap(spans):     # as Mesos: not necessarily coalesced
                     raise ResourceError(f"Invalid ranges resource {name}: overlapping ranges")
                 return name, kind, spans
             if kind == "SET":

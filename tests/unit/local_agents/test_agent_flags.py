@@ -53,6 +53,11 @@ def test_parse_resources(text, expected):
     ("[not json", "JSON is invalid"),
     ('{"name": "cpus"}', "expected name"),
     ('[{"name": "cpus"}]', "needs at least"),
+    ('[{"name": "ports", "type": "RANGES", "ranges": {"range": [{"begin": 1, "end": 10}, {"begin": 5, "end": 20}]}}]',
+     "overlapping"),                                            # the master would refuse the agent's resources
+    ('[{"name": "ports", "type": "RANGES", "ranges": {"range": [{"begin": 9, "end": 1}]}}]', "inverted"),
+    ('[{"name": "disks", "type": "SET", "set": {"item": ["a", "a"]}}]', "duplicated"),
+    ('[{"name": "ports", "type": "RANGES", "ranges": {}}]', "malformed"),
 ])
 def test_parse_resources_rejects(text, fragment):
     with pytest.raises(AgentFlagError, match=None) as info:

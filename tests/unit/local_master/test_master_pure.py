@@ -49,12 +49,16 @@ def test_subtract_splits_ranges_and_to_mesos_matches_real_offer():
     ([{"type": "SCALAR"}], "name"), ([scalar("cpus", -1)], "Negative"), ([{"name": "x", "type": "WEIRD"}], "type"),
     ([ports((5, 1))], "Invalid range"), ([ports((-1, 3))], "Invalid range"),
     ([ports((1, 2 ** 64))], "Invalid range"),                      # bounds are uint64
-    ([ports((1, 10), (5, 20))], "overlapping"), ([ports((7, 7), (1, 7))], "overlapping"),   # as Mesos refuses
+    ([ports((1, 10), (5, 20))], "overlapping"), ([ports((7, 9), (7, 7))], "overlapping"),   # as Mesos refuses
     ([{"name": "disks", "type": "SET", "set": {"item": ["a", "b", "a"]}}], "duplicated"),
 ])
 def test_bad_resources(bad, message):
     with pytest.raises(ResourceError, match=message):
         ResourceBag.from_mesos(bad)
+
+
+def test_a_range_beginning_before_an_earlier_one_passes_as_in_mesos():
+    assert ResourceBag.from_mesos([ports((7, 7), (1, 7))])["*"].ranges == {"ports": ((1, 7),)}
 
 
 def test_ranges_need_not_be_coalesced_and_entries_of_one_name_are_merged():
