@@ -112,7 +112,8 @@ def run_once(event: str, pending: list[TaskRequest], policy) -> tuple[float, flo
     return (t1 - t0) + (t4 - t3), t2 - t1, len(result.assignments), (t1 - t0) + (t5 - t4)
 
 
-def measure(event: str, pending: list[TaskRequest], name: str, repeat: int) -> list[tuple[float, float, int]]:
+def measure(event: str, pending: list[TaskRequest], name: str,
+            repeat: int) -> list[tuple[float, float, int, float]]:
     """`repeat` timed runs of policy `name` after one untimed warm-up; each starts from a collected heap."""
     run_once(event, pending, POLICIES[name]())
     runs = []

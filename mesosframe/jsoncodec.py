@@ -5,6 +5,7 @@ What orjson refuses to write (an integer beyond 64 bits, a string holding a lone
 own JSON parser accepts, nesting beyond 254 levels) is written by the standard library instead, with ASCII
 escapes, so `encode` never fails on what `json.loads` produced. NaN and the infinities become null (the
 standard library would write `NaN`, which is not JSON). Dict keys that are not strings are written as strings.
+Like `json.dumps`, it raises TypeError for what JSON cannot hold and ValueError for a value that contains itself.
 """
 from __future__ import annotations
 
@@ -28,7 +29,11 @@ def encode(value: Any) -> bytes:
     try:
         return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")
     except ValueError:              # NaN or an infinity besides what orjson refused: null, as orjson writes it
-        return json.dumps(_without_non_finite(value), separators=(",", ":")).encode("ascii")
+        try:
+            nulled = _without_non_finite(value)
+        except RecursionError:      # the ValueError was the standard library's "Circular reference detected"
+            raise ValueError("Circular reference detected") from None
+        return json.dumps(nulled, separators=(",", ":")).encode("ascii")
 
 
 def _without_non_finite(value: Any) -> Any:

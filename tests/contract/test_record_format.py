@@ -1,7 +1,12 @@
 """The stored record format and key layout shared by every backend (pure functions)."""
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import enum
 import json
+import time
+import uuid
 from collections import Counter
 
 import pytest
@@ -11,6 +16,24 @@ from urllib.parse import unquote
 
 from mesosframe.state import InvalidKeyError, InvalidValueError, decode_record, encode_record, key_segment
 from mesosframe.state.base import bucket_of, bucketed_path, split_key
+
+
+@dataclasses.dataclass
+class _Point:
+    x: float
+    y: float
+
+
+class _Colour(enum.Enum):
+    RED = 1
+
+
+class _Level(enum.IntEnum):
+    HIGH = 2
+
+
+class _Mode(str, enum.Enum):
+    ON = "on"
 
 
 def test_the_envelope_is_compact_sorted_json_with_a_schema_version():
@@ -35,17 +58,26 @@ def test_every_value_is_written_as_the_standard_library_reads_it(value):
 @pytest.mark.parametrize("value", [
     {"x": float("inf")}, {"x": [1.0, float("-inf")]}, {"x": {"y": (float("nan"),)}},   # never null
     {"x": {1, 2}}, {"x": object()}, {"x": b"bytes"},
+    {"x": [_Point(1.0, 2.0)]}, {"x": datetime.datetime(2026, 1, 1)}, {"x": uuid.UUID(int=1)},   # orjson writes
+    {"x": _Colour.RED},                                                                          # these; not here
 ])
 def test_what_is_not_plain_json_is_refused(value):
     with pytest.raises(InvalidValueError):
         encode_record(value)
 
 
-def test_a_value_that_contains_itself_is_refused_not_walked_forever():
+@pytest.mark.parametrize("width", [1, 30])
+def test_a_value_that_contains_itself_is_refused_not_walked_forever(width):
     value: dict = {"x": []}
-    value["x"].append(value)
+    value["x"].extend([value] * width)
+    started = time.perf_counter()
     with pytest.raises(InvalidValueError, match="Circular"):
         encode_record(value)
+    assert time.perf_counter() - started < 5        # a walk without a bound would not end (nor fit in memory)
+
+
+def test_enums_of_json_values_are_written_as_their_values_as_before():
+    assert json.loads(encode_record({"n": _Level.HIGH, "s": _Mode.ON}))["value"] == {"n": 2, "s": "on"}
 
 
 @pytest.mark.parametrize("schema, reader, ok", [(1, 1, True), (1, 2, True), (2, 2, True), (3, 2, False)])

@@ -41,3 +41,12 @@ def test_an_accept_is_the_same_json_as_the_standard_library_writes():
                 {"name": "web", "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}}],
                  "command": {"shell": True, "value": "echo é"}}]}}], "filters": {"refuse_seconds": 5.0}}}
     assert encode(body) == json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_what_json_cannot_hold_raises_as_json_dumps_does():
+    looped: list = []
+    looped.append(looped)
+    with pytest.raises(ValueError, match="Circular"):
+        encode({"big": 2 ** 70, "loop": looped})             # the standard library's path
+    with pytest.raises(TypeError):
+        encode({"big": 2 ** 70, "set": {1}})
