@@ -17,6 +17,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import Sequence
+
+
+def ranges_overlap(pairs: Sequence[tuple[int, int]]) -> bool:
+    """Mesos's check of one Resource's ranges (`Resources::validate`), for the master and the agents' flags
+    alike: True when a range begins inside an earlier one in the list. Order matters there, and so here:
+    (1-10, 5-20) overlaps, (5-20, 1-10) does not."""
+    return any(earlier[0] <= later[0] <= earlier[1]
+               for i, earlier in enumerate(pairs) for later in pairs[i + 1:])
 
 
 @dataclass

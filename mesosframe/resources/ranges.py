@@ -1,16 +1,9 @@
 """Immutable sets of integers stored as sorted, disjoint, non-adjacent closed intervals (Mesos `Value::Ranges`)."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 
 Interval = tuple[int, int]
-
-
-def mesos_overlap(pairs: Sequence[Interval]) -> bool:
-    """Mesos's check of one Resource's ranges (`Resources::validate`): True when a range begins inside an
-    earlier one in the list. Order matters there, and so here: (1-10, 5-20) overlaps, (5-20, 1-10) does not."""
-    return any(earlier[0] <= later[0] <= earlier[1]
-               for i, earlier in enumerate(pairs) for later in pairs[i + 1:])
 
 
 def _normalize(pairs: Iterable[Interval]) -> tuple[Interval, ...]:

@@ -18,7 +18,7 @@ import math
 import re
 
 from mesosframe.errors import ConfigurationError
-from mesosframe.resources.ranges import mesos_overlap
+from mesosframe.local.protocol import ranges_overlap
 
 __all__ = ["AgentFlagError", "parse_resources", "parse_attributes"]
 
@@ -152,7 +152,7 @@ def _check_json_values(resource: dict) -> None:
     try:
         if resource["type"] == "RANGES":
             spans = [(int(r["begin"]), int(r["end"])) for r in resource["ranges"]["range"]]
-            if any(b > e or b < 0 for b, e in spans) or mesos_overlap(spans):
+            if any(b > e or b < 0 for b, e in spans) or ranges_overlap(spans):
                 raise AgentFlagError(f"resource {name!r}: ranges must not be inverted, negative or overlapping")
         elif resource["type"] == "SET":
             items = resource["set"]["item"]

@@ -8,7 +8,7 @@ This is deliberately small and independent of `mesosframe.resources`, so the mas
 from __future__ import annotations
 
 from mesosframe.errors import ValidationError
-from mesosframe.resources.ranges import mesos_overlap
+from mesosframe.local.protocol import ranges_overlap
 
 _SCALAR_ORDER = ("cpus", "gpus", "mem", "disk")
 
@@ -99,7 +99,7 @@ class ResourceBag:
                 spans = [(int(r["begin"]), int(r["end"])) for r in res["ranges"].get("range", [])]
                 if any(b > e or b < 0 or e > MAX_UINT64 for b, e in spans):
                     raise ResourceError(f"Invalid range in resource {name}")
-                if len(spans) > 1 and mesos_overlap(spans):     # as Mesos: not necessarily coalesced
+                if len(spans) > 1 and ranges_overlap(spans):     # as Mesos: not necessarily coalesced
                     raise ResourceError(f"Invalid ranges resource {name}: overlapping ranges")
                 return name, kind, spans
             if kind == "SET":

@@ -8,6 +8,7 @@ from mesosframe.local.master.events import ip_as_uint32, master_info, visible_st
 from mesosframe.local.master.resources import ResourceBag, ResourceError
 from mesosframe.local.master.validation import CallError, parse_json_body, validate_call, validate_task
 from mesosframe.local.master.zookeeper import leader_child, parse_zk_url
+from mesosframe.local.protocol import ranges_overlap
 
 
 def scalar(name, value, **extra):
@@ -227,3 +228,13 @@ def test_a_duplicate_znode_of_this_master_still_counts_as_leading():
     contender.client = SimpleNamespace(get=lambda path: (b'{"id":"m-2","address":{"hostname":"h2","port":6}}', None))
     contender._on_children(["json.info_0000000001", "json.info_0000000002"])
     assert decisions == [(True, None), (False, ("h2", 6))]
+
+
+@pytest.mark.parametrize("pairs, overlaps", [
+    ([], False), ([(1, 5)], False), ([(1, 2), (3, 4)], False),        # adjacent is not overlapping
+    ([(1, 10), (5, 20)], True), ([(1, 10), (10, 10)], True),
+    ([(5, 20), (1, 10)], False),        # Mesos only looks for a later range beginning inside an earlier one
+    ([(1, 2), (8, 9), (3, 9)], False), ([(1, 2), (3, 9), (8, 9)], True),
+])
+def test_ranges_overlap_is_mesoss_order_dependent_rule(pairs, overlaps):
+    assert ranges_overlap(pairs) is overlaps

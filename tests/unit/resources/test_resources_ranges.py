@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from mesosframe.resources import Ranges
-from mesosframe.resources.ranges import mesos_overlap
 
 
 @pytest.mark.parametrize("pairs, expected", [
@@ -82,13 +81,3 @@ def test_ranges_split_lowest(a, count, picked, rest):
     low, high = Ranges.of(a).split_lowest(count)
     assert (low.intervals, high.intervals) == (picked, rest)
     assert len(low) == count and len(high) == len(Ranges.of(a)) - count
-
-
-@pytest.mark.parametrize("pairs, overlaps", [
-    ([], False), ([(1, 5)], False), ([(1, 2), (3, 4)], False),        # adjacent is not overlapping
-    ([(1, 10), (5, 20)], True), ([(1, 10), (10, 10)], True),
-    ([(5, 20), (1, 10)], False),        # Mesos only looks for a later range beginning inside an earlier one
-    ([(1, 2), (8, 9), (3, 9)], False), ([(1, 2), (3, 9), (8, 9)], True),
-])
-def test_mesos_overlap_is_mesoss_order_dependent_rule(pairs, overlaps):
-    assert mesos_overlap(pairs) is overlaps
