@@ -122,7 +122,7 @@ class Constraint:
                 raise ValidationError("A regular expression value must be provided", vpath)
             try:
                 pattern = re.compile(value)
-            except re.error:
+            except (re.error, OverflowError, RecursionError):   # also a repeat count or nesting Python cannot hold
                 raise ValidationError(f"'{value}' is not a valid regular expression", vpath) from None
         if operator is Operator.IS and not value:
             raise ValidationError("Missing value", vpath)

@@ -240,8 +240,6 @@ def constraint_problems(constraint: list[str]) -> list[str]:
         parsed = Constraint.parse(constraint)
     except ValidationError as exc:
         return [exc.message]
-    except (OverflowError, RecursionError):      # re.compile: a repeat count or nesting Python cannot hold
-        return [f"'{constraint[-1]}' is not a valid regular expression"]
     value = parsed.value
     if parsed.operator is Operator.MAX_PER and not 1 <= (_int32(value) or 0):
         return [f"MAX_PER requires an integer value from 1 to {INT32_MAX}"]

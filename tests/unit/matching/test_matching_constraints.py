@@ -158,6 +158,8 @@ def test_agent_from_offer_reads_first_attribute_and_domain():
     (["rack", "MAX_PER", "1.5"], "constraints[0][2]", "not a number"),
     (["rack", "LIKE"], "constraints[0][2]", "regular expression value must be provided"),
     (["rack", "UNLIKE", "("], "constraints[0][2]", "is not a valid regular expression"),
+    (["rack", "LIKE", "a{99999999999}"], "constraints[0][2]", "is not a valid regular expression"),   # overflow
+    (["rack", "LIKE", "(" * 1200 + ")" * 1200], "constraints[0][2]", "is not a valid regular expression"),
     (["rack", "IS"], "constraints[0][2]", "Missing value"),
     ("hostname:UNIQUE", "constraints[0]", "either 2 or 3 fields"),
 ])
